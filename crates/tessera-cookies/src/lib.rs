@@ -1,0 +1,264 @@
+//! The cookie registry: every cookie Tessera sets is declared here, once.
+//!
+//! A cookie is only ever built through [`Registry::set`] or
+//! [`Registry::clear`], so its attributes always match its declaration; the
+//! policy page, `tessera cookies` and the README table are rendered from the
+//! same declarations, and [`Registry::check_set_cookie`] lets the test suite
+//! fail on any `Set-Cookie` that is undeclared or differs from what is declared.
+
+mod declarations;
+mod render;
+mod scan;
+
+use std::time::Duration;
+
+use cookie::{Cookie, SameSite as CookieSameSite};
+use serde::Serialize;
+
+pub use declarations::CookieId;
+pub use scan::find_cookie;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Needed for the service to work; not subject to consent.
+    Essential,
+    /// Set only after consent, or an explicit act that is consent (ticking Remember me).
+    Optional,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lifetime {
+    /// Gone when the browser session ends (no `Max-Age`).
+    Session,
+    /// Kept for `max_age_seconds`.
+    Persistent,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Party {
+    First,
+    Third,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SetBy {
+    Server,
+    Script,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    Users,
+    Agents,
+    Admins,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum SameSite {
+    Strict,
+    Lax,
+    None,
+}
+
+/// One declared cookie, with its name as deployed (`__Host-` prefix included when secure).
+#[derive(Clone, Debug, Serialize)]
+pub struct Declaration {
+    #[serde(skip)]
+    pub id: CookieId,
+    pub name: String,
+    pub purpose: &'static str,
+    pub category: Category,
+    pub lifetime: Lifetime,
+    /// `None` for session cookies.
+    pub max_age_seconds: Option<u64>,
+    pub party: Party,
+    pub set_by: SetBy,
+    pub audience: &'static [Audience],
+    pub http_only: bool,
+    pub secure: bool,
+    pub same_site: SameSite,
+    pub partitioned: bool,
+    pub path: &'static str,
+}
+
+/// Deployment facts that change how cookies are declared.
+#[derive(Clone, Copy, Debug)]
+pub struct RegistryConfig {
+    /// HTTPS public URL or loopback: `Secure` and the `__Host-` prefix.
+    pub secure: bool,
+    pub remember_portal_max_age: Duration,
+    pub remember_agent_max_age: Duration,
+}
+
+/// A `Set-Cookie` header that does not match the registry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    #[error("Set-Cookie header is not valid: {0}")]
+    Unparsable(String),
+    #[error("cookie {0:?} is not declared in the registry")]
+    Undeclared(String),
+    #[error("cookie {name:?}: {attribute} is {actual}, declared {declared}")]
+    Mismatch { name: String, attribute: &'static str, declared: String, actual: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Registry {
+    declarations: Vec<Declaration>,
+}
+
+impl Registry {
+    pub fn new(config: RegistryConfig) -> Self {
+        let declarations = CookieId::ALL.iter().map(|id| id.declare(&config)).collect();
+        Self { declarations }
+    }
+
+    pub fn declarations(&self) -> &[Declaration] {
+        &self.declarations
+    }
+
+    pub fn get(&self, id: CookieId) -> &Declaration {
+        // ALL lists every variant in discriminant order; a unit test holds this.
+        &self.declarations[id as usize]
+    }
+
+    pub fn name(&self, id: CookieId) -> &str {
+        &self.get(id).name
+    }
+
+    /// The cookie `id` carrying `value`, with exactly its declared attributes.
+    pub fn set(&self, id: CookieId, value: String) -> Cookie<'static> {
+        let d = self.get(id);
+        let mut c = Cookie::build((d.name.clone(), value))
+            .path(d.path)
+            .http_only(d.http_only)
+            .secure(d.secure)
+            .same_site(match d.same_site {
+                SameSite::Strict => CookieSameSite::Strict,
+                SameSite::Lax => CookieSameSite::Lax,
+                SameSite::None => CookieSameSite::None,
+            })
+            .partitioned(d.partitioned)
+            .build();
+        if let Some(secs) = d.max_age_seconds {
+            c.set_max_age(cookie::time::Duration::seconds(secs as i64));
+        }
+        c
+    }
+
+    /// A cookie that deletes `id` in the browser (same name, path and attributes, `Max-Age=0`).
+    pub fn clear(&self, id: CookieId) -> Cookie<'static> {
+        let mut c = self.set(id, String::new());
+        c.set_max_age(cookie::time::Duration::ZERO);
+        c
+    }
+
+    /// Checks one `Set-Cookie` header value against the declarations.
+    pub fn check_set_cookie(&self, header: &str) -> Result<(), CheckError> {
+        let c = Cookie::parse(header).map_err(|e| CheckError::Unparsable(format!("{e}: {header}")))?;
+        let d = self
+            .declarations
+            .iter()
+            .find(|d| d.name == c.name())
+            .ok_or_else(|| CheckError::Undeclared(c.name().to_owned()))?;
+        let mismatch = |attribute, declared: String, actual: String| {
+            Err(CheckError::Mismatch { name: d.name.clone(), attribute, declared, actual })
+        };
+        let same_site = c.same_site().map(|s| format!("{s:?}"));
+        let removal = c.max_age() == Some(cookie::time::Duration::ZERO);
+        let max_age = c.max_age().map(|m| m.whole_seconds());
+        if c.path() != Some(d.path) {
+            return mismatch("Path", d.path.into(), format!("{:?}", c.path()));
+        }
+        if c.domain().is_some() {
+            return mismatch("Domain", "unset".into(), format!("{:?}", c.domain()));
+        }
+        if c.http_only().unwrap_or(false) != d.http_only {
+            return mismatch("HttpOnly", d.http_only.to_string(), format!("{:?}", c.http_only()));
+        }
+        if c.secure().unwrap_or(false) != d.secure {
+            return mismatch("Secure", d.secure.to_string(), format!("{:?}", c.secure()));
+        }
+        if same_site.as_deref() != Some(&format!("{:?}", d.same_site)) {
+            return mismatch("SameSite", format!("{:?}", d.same_site), format!("{same_site:?}"));
+        }
+        if c.partitioned().unwrap_or(false) != d.partitioned {
+            return mismatch("Partitioned", d.partitioned.to_string(), format!("{:?}", c.partitioned()));
+        }
+        if !removal {
+            let declared = d.max_age_seconds.map(|s| s as i64);
+            if max_age != declared || c.expires().is_some() {
+                return mismatch("Max-Age", format!("{declared:?}"), format!("{max_age:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry(secure: bool) -> Registry {
+        Registry::new(RegistryConfig {
+            secure,
+            remember_portal_max_age: Duration::from_secs(30 * 86_400),
+            remember_agent_max_age: Duration::from_secs(14 * 86_400),
+        })
+    }
+
+    #[test]
+    fn every_cookie_id_finds_its_own_declaration() {
+        let r = registry(true);
+        for id in CookieId::ALL {
+            assert_eq!(r.get(id).id, id);
+        }
+    }
+
+    #[test]
+    fn secure_deployments_get_host_prefix_and_secure_flag() {
+        let r = registry(true);
+        assert_eq!(r.name(CookieId::PortalSession), "__Host-ts_portal");
+        assert!(r.declarations().iter().all(|d| d.secure && d.name.starts_with("__Host-")));
+        let plain = registry(false);
+        assert_eq!(plain.name(CookieId::PortalSession), "ts_portal");
+        assert!(plain.declarations().iter().all(|d| !d.secure));
+    }
+
+    #[test]
+    fn cookies_built_by_the_registry_pass_its_own_check() {
+        for secure in [true, false] {
+            let r = registry(secure);
+            for id in CookieId::ALL {
+                let set = r.set(id, "v".into()).to_string();
+                assert_eq!(r.check_set_cookie(&set), Ok(()), "{set}");
+                let clear = r.clear(id).to_string();
+                assert_eq!(r.check_set_cookie(&clear), Ok(()), "{clear}");
+            }
+        }
+    }
+
+    #[test]
+    fn check_refuses_undeclared_cookies_and_changed_attributes() {
+        let r = registry(true);
+        assert!(matches!(r.check_set_cookie("tracker=1; Path=/"), Err(CheckError::Undeclared(_))));
+        let no_http_only = "__Host-ts_portal=x; Path=/; Secure; SameSite=Lax";
+        assert!(matches!(r.check_set_cookie(no_http_only), Err(CheckError::Mismatch { attribute: "HttpOnly", .. })));
+        let persistent_session = "__Host-ts_portal=x; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=99";
+        assert!(matches!(r.check_set_cookie(persistent_session), Err(CheckError::Mismatch { attribute: "Max-Age", .. })));
+        let with_domain = "__Host-ts_portal=x; Path=/; Domain=example.com; HttpOnly; Secure; SameSite=Lax";
+        assert!(matches!(r.check_set_cookie(with_domain), Err(CheckError::Mismatch { attribute: "Domain", .. })));
+    }
+
+    #[test]
+    fn remember_cookies_are_persistent_for_their_configured_age() {
+        let r = registry(true);
+        assert_eq!(r.get(CookieId::RememberPortal).max_age_seconds, Some(30 * 86_400));
+        assert_eq!(r.get(CookieId::RememberAgent).max_age_seconds, Some(14 * 86_400));
+        assert!(r.set(CookieId::RememberAgent, "v".into()).to_string().contains("Max-Age=1209600"));
+    }
+}

@@ -1,0 +1,15 @@
+//! Tessera's domain vocabulary: identifiers, tokens, secrets and time.
+//!
+//! Everything here is plain data with its invariants in the type: a value that
+//! exists has been parsed and checked. Nothing here knows about HTTP, SQL or
+//! Redis, so every other crate can depend on it.
+
+mod clock;
+mod ids;
+mod secret;
+mod token;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use ids::{DisplayName, Email, Interface, Language, ParseError, PersonId, Role, SiteId};
+pub use secret::{Password, SecretKey};
+pub use token::{RememberToken, Selector, SessionToken, TokenHash, Validator, random_bytes};
