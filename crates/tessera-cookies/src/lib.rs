@@ -249,7 +249,10 @@ mod tests {
         let no_http_only = "__Host-ts_portal=x; Path=/; Secure; SameSite=Lax";
         assert!(matches!(r.check_set_cookie(no_http_only), Err(CheckError::Mismatch { attribute: "HttpOnly", .. })));
         let persistent_session = "__Host-ts_portal=x; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=99";
-        assert!(matches!(r.check_set_cookie(persistent_session), Err(CheckError::Mismatch { attribute: "Max-Age", .. })));
+        assert!(matches!(
+            r.check_set_cookie(persistent_session),
+            Err(CheckError::Mismatch { attribute: "Max-Age", .. })
+        ));
         let with_domain = "__Host-ts_portal=x; Path=/; Domain=example.com; HttpOnly; Secure; SameSite=Lax";
         assert!(matches!(r.check_set_cookie(with_domain), Err(CheckError::Mismatch { attribute: "Domain", .. })));
     }

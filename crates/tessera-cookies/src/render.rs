@@ -116,8 +116,18 @@ mod tests {
         assert_eq!(items.len(), CookieId::ALL.len());
         for item in items {
             for field in [
-                "name", "purpose", "category", "lifetime", "max_age_seconds", "party", "set_by",
-                "audience", "http_only", "secure", "same_site", "partitioned",
+                "name",
+                "purpose",
+                "category",
+                "lifetime",
+                "max_age_seconds",
+                "party",
+                "set_by",
+                "audience",
+                "http_only",
+                "secure",
+                "same_site",
+                "partitioned",
             ] {
                 assert!(item.get(field).is_some(), "missing {field} in {item}");
             }

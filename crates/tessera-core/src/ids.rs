@@ -85,11 +85,7 @@ impl fmt::Display for PersonId {
 impl FromStr for PersonId {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse::<i64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(Self)
-            .ok_or(ParseError::Token)
+        s.parse::<i64>().ok().filter(|n| *n > 0).map(Self).ok_or(ParseError::Token)
     }
 }
 
