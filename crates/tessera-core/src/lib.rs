@@ -11,5 +11,5 @@ mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use ids::{DisplayName, Email, Interface, Language, ParseError, PersonId, Role, SiteId};
-pub use secret::{Password, SecretKey};
+pub use secret::{Password, SecretKey, SecretKey32};
 pub use token::{RememberToken, Selector, SessionToken, TokenHash, Validator, random_bytes};

@@ -1,0 +1,290 @@
+//! Accounts: login with throttling, password changes, and the admin actions
+//! that must end a person's sessions at once.
+
+use std::sync::Arc;
+
+use tessera_core::{DisplayName, Email, Interface, Password, PersonId, Role, SessionToken, SiteId};
+use tessera_store::{AuditKind, NewPerson, Person, StoreError};
+
+use crate::audit::Audit;
+use crate::sessions::LiveSession;
+use crate::throttle::wait_for;
+use crate::{CoreError, SessionCore};
+
+/// Where a request came from, as recorded on sessions and audit events.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown email, wrong password, disabled account or wrong interface:
+    /// one answer for all, so the response says nothing about which.
+    #[error("email or password is incorrect")]
+    Invalid,
+    #[error("too many failed attempts; try again in {retry_after_seconds} seconds")]
+    Throttled { retry_after_seconds: i64 },
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+/// Why a password change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChange {
+    #[error("the current password is not correct")]
+    WrongPassword,
+    #[error("{0}")]
+    Weak(&'static str),
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+impl SessionCore {
+    fn account_key(site: SiteId, email: &str) -> String {
+        format!("account:{site}:{}", email.trim().to_lowercase())
+    }
+
+    fn ip_key(ip: &str) -> String {
+        format!("ip:{ip}")
+    }
+
+    /// Checks a password login to `interface` of `site`, with throttling per
+    /// account and per IP. Does not create the session (see [`Self::create_session`]).
+    pub async fn login(
+        &self,
+        site: SiteId,
+        email_text: &str,
+        password: Password,
+        interface: Interface,
+        client: &ClientInfo,
+    ) -> Result<Person, LoginError> {
+        let store = &self.inner.store;
+        let t = &self.inner.settings.throttle;
+        let now = self.now();
+        let account_key = Self::account_key(site, email_text);
+        let ip_key = client.ip.as_deref().map(Self::ip_key);
+        let mut wait = wait_for(
+            store.throttle(&account_key).await.map_err(CoreError::from)?.as_ref(),
+            t.account_free_attempts,
+            now,
+            t,
+        );
+        if let Some(ip_key) = &ip_key {
+            let ip_record = store.throttle(ip_key).await.map_err(CoreError::from)?;
+            wait = wait.max(wait_for(ip_record.as_ref(), t.ip_free_attempts, now, t));
+        }
+        let audit = |person: Option<PersonId>, detail| Audit {
+            site: Some(site),
+            person,
+            interface: Some(interface),
+            ip: client.ip.as_deref(),
+            detail,
+            ..Audit::default()
+        };
+        if wait > 0 {
+            self.audit(AuditKind::LoginThrottled, audit(None, "")).await;
+            return Err(LoginError::Throttled { retry_after_seconds: wait });
+        }
+        let person = match Email::parse(email_text) {
+            Ok(email) => store.person_by_email(site, &email).await.map_err(CoreError::from)?,
+            Err(_) => None,
+        };
+        // Always run the hash check, against a dummy hash if there is no such person.
+        let matched = self.inner.hasher.verify(password, person.as_ref().map(|p| p.password_hash.clone())).await;
+        match person {
+            Some(p) if matched && !p.disabled && p.role.may_use(interface) => {
+                store.clear_throttle(&account_key).await.map_err(CoreError::from)?;
+                self.audit(AuditKind::LoginSucceeded, audit(Some(p.id), "")).await;
+                Ok(p)
+            }
+            person => {
+                let forget_before = now.plus(-t.forget_after_seconds);
+                store.record_failure(&account_key, now, forget_before).await.map_err(CoreError::from)?;
+                if let Some(ip_key) = &ip_key {
+                    store.record_failure(ip_key, now, forget_before).await.map_err(CoreError::from)?;
+                }
+                let detail = match &person {
+                    None => "unknown account",
+                    Some(p) if p.disabled => "account disabled",
+                    Some(p) if matched && !p.role.may_use(interface) => "role may not use this interface",
+                    Some(_) => "wrong password",
+                };
+                self.audit(AuditKind::LoginFailed, audit(person.map(|p| p.id), detail)).await;
+                Err(LoginError::Invalid)
+            }
+        }
+    }
+
+    /// Creates a person with a freshly hashed password.
+    pub async fn create_person(
+        &self,
+        site: SiteId,
+        email: Email,
+        name: DisplayName,
+        role: Role,
+        password: Password,
+        actor: Option<PersonId>,
+    ) -> Result<Person, CoreError> {
+        let password_hash = self.inner.hasher.hash(password).await?;
+        let new = NewPerson { site_id: site, email, name, role, password_hash };
+        let person = self.inner.store.create_person(&new, self.now()).await?;
+        let audit =
+            Audit { site: Some(site), person: Some(person.id), actor, detail: role.as_str(), ..Audit::default() };
+        self.audit(AuditKind::PersonCreated, audit).await;
+        Ok(person)
+    }
+
+    /// Checks `password` for the session's person: a re-authentication for a
+    /// sensitive change. On success the session gets a new ID and is no longer
+    /// "restored" (a privilege change).
+    pub async fn reauthenticate(
+        &self,
+        live: &LiveSession,
+        password: Password,
+        client: &ClientInfo,
+    ) -> Result<Option<(SessionToken, Arc<LiveSession>)>, CoreError> {
+        let person = self.person_of(live).await?;
+        if !self.inner.hasher.verify(password, Some(person.password_hash.clone())).await {
+            return Ok(None);
+        }
+        let rotated = self.rotate_session(live, false).await?;
+        let audit = Audit {
+            site: Some(person.site_id),
+            person: Some(person.id),
+            interface: Some(live.record.interface),
+            ip: client.ip.as_deref(),
+            ..Audit::default()
+        };
+        self.audit(AuditKind::Reauthenticated, audit).await;
+        Ok(Some(rotated))
+    }
+
+    /// Changes the password of the session's person after checking the current
+    /// one. Every other session and every remember-me series of the person
+    /// ends; this session continues under a new ID, which is returned.
+    pub async fn change_password(
+        &self,
+        live: &LiveSession,
+        current: Password,
+        new_text: String,
+        client: &ClientInfo,
+    ) -> Result<(SessionToken, Arc<LiveSession>), PasswordChange> {
+        let new = Password::new_choice(new_text).map_err(PasswordChange::Weak)?;
+        let person = self.person_of(live).await?;
+        if !self.inner.hasher.verify(current, Some(person.password_hash.clone())).await {
+            return Err(PasswordChange::WrongPassword);
+        }
+        let phc = self.inner.hasher.hash(new).await?;
+        self.inner.store.set_password_hash(person.id, &phc, self.now()).await.map_err(CoreError::from)?;
+        self.inner.store.delete_remember_of_person(person.id).await.map_err(CoreError::from)?;
+        self.revoke_sessions_of(person.id, None, Some(live.id_hash())).await?;
+        let rotated = self.rotate_session(live, false).await?;
+        let audit = Audit {
+            site: Some(person.site_id),
+            person: Some(person.id),
+            interface: Some(live.record.interface),
+            ip: client.ip.as_deref(),
+            ..Audit::default()
+        };
+        self.audit(AuditKind::PasswordChanged, audit).await;
+        Ok(rotated)
+    }
+
+    /// An admin sets a new password for someone: all their sessions and series end.
+    pub async fn reset_password(
+        &self,
+        person: PersonId,
+        new_text: String,
+        actor: PersonId,
+    ) -> Result<(), PasswordChange> {
+        let new = Password::new_choice(new_text).map_err(PasswordChange::Weak)?;
+        let phc = self.inner.hasher.hash(new).await?;
+        let found = self.inner.store.set_password_hash(person, &phc, self.now()).await.map_err(CoreError::from)?;
+        if found {
+            self.end_everything_of(person).await?;
+            let audit =
+                Audit { person: Some(person), actor: Some(actor), detail: "reset by admin", ..Audit::default() };
+            self.audit(AuditKind::PasswordChanged, audit).await;
+        }
+        Ok(())
+    }
+
+    /// Disables or re-enables an account; disabling ends every session and
+    /// remember-me series of the person at once.
+    pub async fn set_disabled(
+        &self,
+        person: PersonId,
+        disabled: bool,
+        actor: Option<PersonId>,
+    ) -> Result<bool, CoreError> {
+        let found = self.inner.store.set_disabled(person, disabled, self.now()).await?;
+        if found && disabled {
+            self.end_everything_of(person).await?;
+        }
+        let kind = if disabled { AuditKind::PersonDisabled } else { AuditKind::PersonEnabled };
+        if found {
+            self.audit(kind, Audit { person: Some(person), actor, ..Audit::default() }).await;
+        }
+        Ok(found)
+    }
+
+    /// Changes a role. Sessions carry privileges, so they all end: the person
+    /// logs in again and gets a session (with a new ID) for the new role.
+    pub async fn set_role(&self, person: PersonId, role: Role, actor: Option<PersonId>) -> Result<bool, CoreError> {
+        let found = self.inner.store.set_role(person, role, self.now()).await?;
+        if found {
+            self.end_everything_of(person).await?;
+            self.audit(
+                AuditKind::RoleChanged,
+                Audit { person: Some(person), actor, detail: role.as_str(), ..Audit::default() },
+            )
+            .await;
+        }
+        Ok(found)
+    }
+
+    /// An admin (or the person) revokes one session.
+    pub async fn revoke_by_admin(&self, session: &tessera_core::TokenHash, actor: PersonId) -> Result<bool, CoreError> {
+        let record = self.inner.store.session(session).await?;
+        let revoked = self.revoke_session(session).await?;
+        if let Some(r) = record.filter(|_| revoked) {
+            let audit = Audit {
+                site: Some(r.site_id),
+                person: Some(r.person_id),
+                actor: Some(actor),
+                interface: Some(r.interface),
+                ..Audit::default()
+            };
+            self.audit(AuditKind::SessionRevoked, audit).await;
+        }
+        Ok(revoked)
+    }
+
+    /// Records a logout (the caller already revoked the session).
+    pub async fn audit_logout(&self, live: &LiveSession, client: &ClientInfo) {
+        let audit = Audit {
+            site: Some(live.record.site_id),
+            person: Some(live.person.id),
+            interface: Some(live.record.interface),
+            ip: client.ip.as_deref(),
+            ..Audit::default()
+        };
+        self.audit(AuditKind::Logout, audit).await;
+    }
+
+    async fn end_everything_of(&self, person: PersonId) -> Result<(), CoreError> {
+        self.inner.store.delete_remember_of_person(person).await?;
+        self.revoke_sessions_of(person, None, None).await?;
+        Ok(())
+    }
+
+    async fn person_of(&self, live: &LiveSession) -> Result<Person, CoreError> {
+        self.inner
+            .store
+            .person(live.person.id)
+            .await?
+            .ok_or_else(|| CoreError::Store(StoreError::Corrupt("session without person".into())))
+    }
+}

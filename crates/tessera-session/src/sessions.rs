@@ -1,0 +1,311 @@
+//! Sessions: creation, the per-request validation, rotation and revocation.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use tessera_core::{DisplayName, Email, Interface, PersonId, Role, SessionToken, SiteId, Timestamp, TokenHash};
+use tessera_store::{Person, SessionRecord, Store};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cache::Slot;
+use crate::{CoreError, SessionCore};
+
+/// What the interfaces need to know about the person behind a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonView {
+    pub id: PersonId,
+    pub site_id: SiteId,
+    pub email: Email,
+    pub name: DisplayName,
+    pub role: Role,
+}
+
+impl From<&Person> for PersonView {
+    fn from(p: &Person) -> Self {
+        Self { id: p.id, site_id: p.site_id, email: p.email.clone(), name: p.name.clone(), role: p.role }
+    }
+}
+
+/// A validated session as held in the cache.
+#[derive(Debug)]
+pub struct LiveSession {
+    pub record: SessionRecord,
+    pub person: PersonView,
+    /// Last request seen on this node (the store may lag by the touch interval).
+    last_seen: AtomicI64,
+    /// Last "last seen" value handed to the store writer.
+    persisted_seen: AtomicI64,
+}
+
+impl LiveSession {
+    pub(crate) fn new(record: SessionRecord, person: PersonView) -> Self {
+        let seen = record.last_seen_at.unix();
+        Self { record, person, last_seen: AtomicI64::new(seen), persisted_seen: AtomicI64::new(seen) }
+    }
+    pub fn last_seen(&self) -> Timestamp {
+        Timestamp::from_unix(self.last_seen.load(Ordering::Relaxed))
+    }
+    pub fn id_hash(&self) -> &TokenHash {
+        &self.record.id_hash
+    }
+}
+
+/// The facts recorded about a new session.
+#[derive(Clone, Debug, Default)]
+pub struct NewSession {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Created from a remember-me token rather than a password.
+    pub restored: bool,
+}
+
+impl SessionCore {
+    /// Starts a new session for `person` on `interface`; the token goes into the cookie.
+    pub async fn create_session(
+        &self,
+        person: &Person,
+        interface: Interface,
+        facts: NewSession,
+    ) -> Result<(SessionToken, Arc<LiveSession>), CoreError> {
+        let now = self.now();
+        let token = SessionToken::generate();
+        let record = SessionRecord {
+            id_hash: token.hash(),
+            person_id: person.id,
+            site_id: person.site_id,
+            interface,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now.plus(self.inner.settings.session.absolute_seconds(interface)),
+            restored: facts.restored,
+            ip: facts.ip.map(|ip| truncate(ip, 64)),
+            user_agent: facts.user_agent.map(|ua| truncate(ua, 256)),
+        };
+        self.inner.store.insert_session(&record).await?;
+        let live = Arc::new(LiveSession::new(record, PersonView::from(person)));
+        self.inner.cache.insert_new(token.hash(), live.clone(), now);
+        Ok((token, live))
+    }
+
+    /// The per-request check: the live session named by `cookie_value` on
+    /// `interface`, or `None`. Never adopts an unknown ID, and touches the
+    /// store only on a cache miss or an expiry.
+    pub async fn validate(
+        &self,
+        interface: Interface,
+        cookie_value: &[u8],
+    ) -> Result<Option<Arc<LiveSession>>, CoreError> {
+        let Ok(token) = SessionToken::parse(cookie_value) else { return Ok(None) };
+        let key = token.hash();
+        let now = self.now();
+        let live = match self.inner.cache.get(&key) {
+            Some(Slot::Live(live)) => live,
+            Some(Slot::Revoked(_)) => return Ok(None),
+            None => match self.load(key, now).await? {
+                Some(live) => live,
+                None => return Ok(None),
+            },
+        };
+        if live.record.interface != interface {
+            return Ok(None);
+        }
+        let settings = &self.inner.settings.session;
+        let idle_for = now.since(live.last_seen());
+        if idle_for > settings.idle_seconds(interface) || now >= live.record.expires_at {
+            self.revoke_ids(&[key]).await?;
+            return Ok(None);
+        }
+        self.note_seen(&live, now);
+        Ok(Some(live))
+    }
+
+    /// Cache miss: read the session and its person, then insert unless a
+    /// revocation got there first.
+    async fn load(&self, key: TokenHash, now: Timestamp) -> Result<Option<Arc<LiveSession>>, CoreError> {
+        let Some(record) = self.inner.store.session(&key).await? else { return Ok(None) };
+        let Some(person) = self.inner.store.person(record.person_id).await? else { return Ok(None) };
+        if person.disabled {
+            return Ok(None);
+        }
+        let live = Arc::new(LiveSession::new(record, PersonView::from(&person)));
+        match self.inner.cache.insert_loaded(key, live, now) {
+            Slot::Live(live) => Ok(Some(live)),
+            Slot::Revoked(_) => Ok(None),
+        }
+    }
+
+    /// Records activity in memory; queues a store write at most once per touch interval.
+    fn note_seen(&self, live: &LiveSession, now: Timestamp) {
+        let now = now.unix();
+        live.last_seen.fetch_max(now, Ordering::Relaxed);
+        let persisted = live.persisted_seen.load(Ordering::Relaxed);
+        if now - persisted >= self.inner.settings.session.touch_interval_seconds
+            && live.persisted_seen.compare_exchange(persisted, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            self.inner.touches.push(live.record.id_hash, Timestamp::from_unix(now));
+        }
+    }
+
+    /// Ends one session everywhere: store row gone, cache tombstoned.
+    pub async fn revoke_session(&self, id: &TokenHash) -> Result<bool, CoreError> {
+        self.inner.cache.revoke(*id, self.now());
+        Ok(self.inner.store.delete_session(id).await?)
+    }
+
+    pub(crate) async fn revoke_ids(&self, ids: &[TokenHash]) -> Result<(), CoreError> {
+        for id in ids {
+            self.revoke_session(id).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the sessions of `person` (on one interface if given), except `keep`.
+    pub async fn revoke_sessions_of(
+        &self,
+        person: PersonId,
+        interface: Option<Interface>,
+        keep: Option<&TokenHash>,
+    ) -> Result<usize, CoreError> {
+        // Tombstone first from the store's answer, so nothing in flight survives.
+        let ids = self.inner.store.delete_sessions_of_person(person, interface, keep).await?;
+        let now = self.now();
+        for id in &ids {
+            self.inner.cache.revoke(*id, now);
+        }
+        Ok(ids.len())
+    }
+
+    /// Replaces `old` with a new session ID carrying the same login (privilege
+    /// change, password change); the old ID stops working at once.
+    pub async fn rotate_session(
+        &self,
+        old: &LiveSession,
+        restored: bool,
+    ) -> Result<(SessionToken, Arc<LiveSession>), CoreError> {
+        let person = self
+            .inner
+            .store
+            .person(old.record.person_id)
+            .await?
+            .ok_or(CoreError::Store(tessera_store::StoreError::Corrupt("session without person".into())))?;
+        let facts = NewSession { ip: old.record.ip.clone(), user_agent: old.record.user_agent.clone(), restored };
+        let created = self.create_session(&person, old.record.interface, facts).await?;
+        self.revoke_session(old.id_hash()).await?;
+        Ok(created)
+    }
+
+    /// Sessions of `person`, newest first.
+    pub async fn sessions_of(&self, person: PersonId) -> Result<Vec<SessionRecord>, CoreError> {
+        let mut list = self.inner.store.sessions_of_person(person).await?;
+        self.overlay_last_seen(&mut list);
+        Ok(list)
+    }
+
+    /// Sessions of a site, newest first (the admin's view).
+    pub async fn sessions_of_site(&self, site: SiteId, limit: u32) -> Result<Vec<SessionRecord>, CoreError> {
+        let mut list = self.inner.store.sessions_of_site(site, limit).await?;
+        self.overlay_last_seen(&mut list);
+        Ok(list)
+    }
+
+    /// The store's "last seen" lags by up to the touch interval; show the fresher memory value.
+    fn overlay_last_seen(&self, list: &mut [SessionRecord]) {
+        for rec in list {
+            if let Some(Slot::Live(live)) = self.inner.cache.get(&rec.id_hash) {
+                rec.last_seen_at = rec.last_seen_at.max(live.last_seen());
+            }
+        }
+    }
+
+    /// Deletes expired sessions and remember-me series from the store.
+    pub async fn purge_expired(&self) -> Result<usize, CoreError> {
+        let now = self.now();
+        let s = &self.inner.settings.session;
+        let cutoffs: Vec<_> = Interface::ALL.iter().map(|&i| (i, now.plus(-s.idle_seconds(i)))).collect();
+        self.flush().await;
+        let ids = self.inner.store.purge_sessions(now, &cutoffs).await?;
+        for id in &ids {
+            self.inner.cache.revoke(*id, now);
+        }
+        self.inner.store.purge_remember(now).await?;
+        Ok(ids.len())
+    }
+}
+
+fn truncate(mut text: String, max_bytes: usize) -> String {
+    if text.len() > max_bytes {
+        let mut cut = max_bytes;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    text
+}
+
+enum TouchMsg {
+    Seen(TokenHash, Timestamp),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Batches "last seen" updates to the store off the request path. Bounded:
+/// when the store falls behind, updates are dropped (the in-memory value
+/// still enforces idle expiry on this node; the store just lags).
+#[derive(Debug)]
+pub(crate) struct TouchQueue {
+    tx: mpsc::Sender<TouchMsg>,
+}
+
+impl std::fmt::Debug for TouchMsg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TouchMsg")
+    }
+}
+
+impl TouchQueue {
+    const CAPACITY: usize = 8_192;
+    const BATCH: usize = 512;
+
+    pub fn start(store: Arc<dyn Store>) -> Self {
+        let (tx, mut rx) = mpsc::channel::<TouchMsg>(Self::CAPACITY);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(Self::BATCH);
+            let mut waiters = Vec::new();
+            while let Some(first) = rx.recv().await {
+                let mut next = Some(first);
+                while let Some(msg) = next.take() {
+                    match msg {
+                        TouchMsg::Seen(id, at) => batch.push((id, at)),
+                        TouchMsg::Flush(done) => waiters.push(done),
+                    }
+                    if batch.len() < Self::BATCH {
+                        next = rx.try_recv().ok();
+                    }
+                }
+                if !batch.is_empty() {
+                    if let Err(e) = store.touch_sessions(&batch).await {
+                        tracing::warn!(error = %e, count = batch.len(), "could not record session activity");
+                    }
+                    batch.clear();
+                }
+                for done in waiters.drain(..) {
+                    let _ = done.send(());
+                }
+            }
+        });
+        Self { tx }
+    }
+
+    pub fn push(&self, id: TokenHash, at: Timestamp) {
+        if self.tx.try_send(TouchMsg::Seen(id, at)).is_err() {
+            tracing::debug!("session activity queue full; dropping a last-seen update");
+        }
+    }
+
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(TouchMsg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
