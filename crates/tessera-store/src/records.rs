@@ -165,11 +165,19 @@ pub struct AuditEntry {
     pub event: AuditEvent,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct AuditFilter {
     pub site_id: Option<SiteId>,
     pub person_id: Option<PersonId>,
     pub kind: Option<AuditKind>,
+    /// Inclusive.
     pub since: Option<Timestamp>,
+    /// At most this many entries (0 returns none).
     pub limit: u32,
+}
+
+impl Default for AuditFilter {
+    fn default() -> Self {
+        Self { site_id: None, person_id: None, kind: None, since: None, limit: 100 }
+    }
 }

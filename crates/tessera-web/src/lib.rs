@@ -1,1 +1,99 @@
-// placeholder
+//! Tessera's HTTP layer: the axum router, the three interfaces' pages, and
+//! the middleware that turns cookies into sessions and back.
+//!
+//! Request path, outermost first: security headers → per-interface session
+//! resolution ([`session`]) → CSRF guard for unsafe methods ([`csrf`]) →
+//! handler. Cookies are only ever produced by the registry
+//! (`tessera-cookies`); this crate never builds a `Set-Cookie` by hand.
+
+mod assets;
+mod client;
+mod csrf;
+mod error;
+mod headers;
+mod iface;
+mod pages;
+mod session;
+mod setcookie;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use tessera_cookies::Registry;
+use tessera_core::{SecretKey, SiteId};
+use tessera_session::{Csrf, SessionCore};
+
+pub use error::WebError;
+pub use iface::{Admin, Agent, Iface, Portal};
+
+/// How the server is reached, which decides cookie security and HSTS.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// The public origin, e.g. `https://help.example.com` (no trailing slash).
+    pub public_origin: String,
+    /// HTTPS or loopback: `Secure` cookies with the `__Host-` prefix.
+    pub secure_cookies: bool,
+    /// HTTPS: send `Strict-Transport-Security`.
+    pub https: bool,
+    /// The site the Help Center and admin interface serve.
+    pub default_site: SiteId,
+}
+
+/// Shared state of every handler. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<StateInner>,
+}
+
+#[derive(Debug)]
+struct StateInner {
+    core: SessionCore,
+    registry: Registry,
+    csrf: Csrf,
+    config: WebConfig,
+    assets: assets::Assets,
+}
+
+impl AppState {
+    pub fn new(core: SessionCore, registry: Registry, key: &SecretKey, config: WebConfig) -> Self {
+        let csrf = Csrf::new(key);
+        Self { inner: Arc::new(StateInner { core, registry, csrf, config, assets: assets::Assets::build() }) }
+    }
+    pub fn core(&self) -> &SessionCore {
+        &self.inner.core
+    }
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+    pub fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+    pub(crate) fn csrf(&self) -> &Csrf {
+        &self.inner.csrf
+    }
+    pub(crate) fn assets(&self) -> &assets::Assets {
+        &self.inner.assets
+    }
+}
+
+/// One interface's routes wrapped in its session and CSRF layers.
+fn interface<I: Iface>(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
+    routes
+        .layer(from_fn_with_state(state.clone(), csrf::guard::<I>))
+        .layer(from_fn_with_state(state.clone(), session::resolve::<I>))
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(interface::<Portal>(&state, pages::portal_routes()))
+        .nest("/agent", interface::<Agent>(&state, pages::agent_routes()))
+        .nest("/admin", interface::<Admin>(&state, pages::admin_routes()))
+        .route("/healthz", get(pages::healthz))
+        .route("/assets/{file}", get(assets::serve))
+        .fallback(pages::not_found)
+        .layer(from_fn_with_state(state.clone(), headers::security_headers))
+        .with_state(state)
+}

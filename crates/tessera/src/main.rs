@@ -1,1 +1,107 @@
-fn main() {}
+//! `tessera`: the server and its command line.
+
+mod cookies_cmd;
+mod datadir;
+mod serve;
+mod settings;
+mod user_cmd;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Tessera: a self-hosted Help Center, agent and admin interfaces.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (creates the data directory, database and keys on first start).
+    Serve(ServeArgs),
+    /// Manage people.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the cookie declaration generated from the registry.
+    Cookies(CookiesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Data directory: database, secret key, tessera.toml.
+    #[arg(long, default_value = "./tessera-data")]
+    data: PathBuf,
+    /// Address to listen on (setting `server.bind`).
+    #[arg(long)]
+    bind: Option<String>,
+    /// Public URL browsers use, e.g. https://help.example.com (setting `server.public_url`).
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Let end-to-end tests move the server's clock via POST /__test/clock.
+    #[cfg(feature = "test-clock")]
+    #[arg(long)]
+    test_clock: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a person.
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct UserAddArgs {
+    #[arg(long, default_value = "./tessera-data")]
+    data: PathBuf,
+    #[arg(long)]
+    email: String,
+    #[arg(long, value_parser = ["user", "agent", "admin"])]
+    role: String,
+    /// Site ID (default: the default site, 1001).
+    #[arg(long)]
+    site: Option<String>,
+    /// Display name (default: the part of the email before the @).
+    #[arg(long)]
+    name: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long, required = true)]
+    password_stdin: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CookieFormat {
+    Md,
+    Json,
+    Html,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct CookiesArgs {
+    #[arg(long, value_enum, default_value = "md")]
+    format: CookieFormat,
+    /// Language of the descriptions.
+    #[arg(long, default_value = "en")]
+    lang: String,
+    /// Data directory whose tessera.toml to read (lifetimes and URL are settings).
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::User(UserCommand::Add(args)) => user_cmd::add(args),
+        Command::Cookies(args) => cookies_cmd::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

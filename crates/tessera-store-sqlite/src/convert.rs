@@ -1,0 +1,107 @@
+//! Row values back into domain types. Anything that does not parse is
+//! [`StoreError::Corrupt`]: the database was edited by hand or by a newer
+//! version, and guessing would be worse than refusing.
+
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use tessera_core::{DisplayName, Email, Interface, PersonId, Role, Selector, SiteId, Timestamp, TokenHash};
+use tessera_store::{AuditKind, StoreError, StoreResult};
+
+use crate::backend;
+
+/// Reads one column, mapping a missing column or wrong SQL type to a backend error.
+pub(crate) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(column).map_err(backend)
+}
+
+pub(crate) fn timestamp(row: &SqliteRow, column: &str) -> StoreResult<Timestamp> {
+    get::<i64>(row, column).map(Timestamp::from_unix)
+}
+
+pub(crate) fn person_id(row: &SqliteRow, column: &str) -> StoreResult<PersonId> {
+    get::<i64>(row, column).map(PersonId::new)
+}
+
+pub(crate) fn opt_person_id(row: &SqliteRow, column: &str) -> StoreResult<Option<PersonId>> {
+    Ok(get::<Option<i64>>(row, column)?.map(PersonId::new))
+}
+
+/// The column type for site IDs (they fit in 32 bits; SQL integers are signed).
+pub(crate) fn site_param(id: SiteId) -> i64 {
+    i64::from(id.get())
+}
+
+fn site_from(n: i64, column: &str) -> StoreResult<SiteId> {
+    u32::try_from(n)
+        .ok()
+        .and_then(|n| SiteId::new(n).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("{column} {n} is not a site ID")))
+}
+
+pub(crate) fn site_id(row: &SqliteRow, column: &str) -> StoreResult<SiteId> {
+    site_from(get(row, column)?, column)
+}
+
+pub(crate) fn opt_site_id(row: &SqliteRow, column: &str) -> StoreResult<Option<SiteId>> {
+    get::<Option<i64>>(row, column)?.map(|n| site_from(n, column)).transpose()
+}
+
+fn hash_from(bytes: &[u8], column: &str) -> StoreResult<TokenHash> {
+    TokenHash::from_bytes(bytes)
+        .ok_or_else(|| StoreError::Corrupt(format!("{column} has {} bytes, not 32", bytes.len())))
+}
+
+pub(crate) fn token_hash(row: &SqliteRow, column: &str) -> StoreResult<TokenHash> {
+    hash_from(&get::<Vec<u8>>(row, column)?, column)
+}
+
+pub(crate) fn opt_token_hash(row: &SqliteRow, column: &str) -> StoreResult<Option<TokenHash>> {
+    get::<Option<Vec<u8>>>(row, column)?.map(|bytes| hash_from(&bytes, column)).transpose()
+}
+
+pub(crate) fn selector(row: &SqliteRow, column: &str) -> StoreResult<Selector> {
+    let bytes = get::<Vec<u8>>(row, column)?;
+    Selector::from_bytes(&bytes)
+        .ok_or_else(|| StoreError::Corrupt(format!("{column} has {} bytes, not 16", bytes.len())))
+}
+
+pub(crate) fn role(row: &SqliteRow, column: &str) -> StoreResult<Role> {
+    let text = get::<String>(row, column)?;
+    Role::parse(&text).map_err(|_| StoreError::Corrupt(format!("{column} {text:?} is not a role")))
+}
+
+fn interface_from(text: String, column: &str) -> StoreResult<Interface> {
+    Interface::parse(&text).map_err(|_| StoreError::Corrupt(format!("{column} {text:?} is not an interface")))
+}
+
+pub(crate) fn interface(row: &SqliteRow, column: &str) -> StoreResult<Interface> {
+    interface_from(get(row, column)?, column)
+}
+
+pub(crate) fn opt_interface(row: &SqliteRow, column: &str) -> StoreResult<Option<Interface>> {
+    get::<Option<String>>(row, column)?.map(|text| interface_from(text, column)).transpose()
+}
+
+pub(crate) fn audit_kind(row: &SqliteRow, column: &str) -> StoreResult<AuditKind> {
+    let text = get::<String>(row, column)?;
+    AuditKind::parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} {text:?} is not an audit kind")))
+}
+
+// Email and name are personal data: the messages name the column, not the value.
+
+pub(crate) fn email(row: &SqliteRow, column: &str) -> StoreResult<Email> {
+    Email::parse(&get::<String>(row, column)?).map_err(|_| StoreError::Corrupt(format!("{column} is not an email")))
+}
+
+pub(crate) fn display_name(row: &SqliteRow, column: &str) -> StoreResult<DisplayName> {
+    DisplayName::parse(&get::<String>(row, column)?)
+        .map_err(|_| StoreError::Corrupt(format!("{column} is not a display name")))
+}
+
+pub(crate) fn count(row: &SqliteRow, column: &str) -> StoreResult<u32> {
+    let n = get::<i64>(row, column)?;
+    u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{column} {n} is out of range")))
+}

@@ -1,0 +1,57 @@
+//! The one error type of the web layer: logs the cause, shows a safe message.
+
+use axum::response::{Html, IntoResponse, Response};
+use http::StatusCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<tessera_session::CoreError> for WebError {
+    fn from(e: tessera_session::CoreError) -> Self {
+        Self::Internal(Box::new(e))
+    }
+}
+
+impl From<tessera_store::StoreError> for WebError {
+    fn from(e: tessera_store::StoreError) -> Self {
+        Self::Internal(Box::new(e))
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(Box::new(e))
+    }
+}
+
+impl WebError {
+    fn status_and_message(&self) -> (StatusCode, &str) {
+        match self {
+            Self::BadRequest(msg) => (StatusCode::BAD_REQUEST, msg),
+            Self::Forbidden(msg) => (StatusCode::FORBIDDEN, msg),
+            Self::NotFound => (StatusCode::NOT_FOUND, "There is no page at this address."),
+            Self::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again in a moment.")
+            }
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(cause) = &self {
+            tracing::error!(error = %cause, "request failed");
+        }
+        let (status, message) = self.status_and_message();
+        (status, Html(crate::pages::message_page(status, message))).into_response()
+    }
+}

@@ -1,0 +1,105 @@
+//! Per-interface session resolution.
+//!
+//! Reads the interface's session cookie (and, failing that, its remember-me
+//! cookie), puts a [`Current`] in the request's extensions, and afterwards
+//! sets or clears cookies as the outcome requires. A request without either
+//! cookie does no store work at all.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::COOKIE;
+use http::request::Parts;
+use tessera_cookies::find_cookie;
+use tessera_session::{LiveSession, RestoreOutcome};
+
+use crate::setcookie::append_unless_set;
+use crate::{AppState, Iface, WebError, client};
+
+/// The session (if any) of the request's interface.
+#[derive(Clone, Debug)]
+pub(crate) struct Current {
+    pub live: Option<Arc<LiveSession>>,
+}
+
+/// What the middleware must do to the response's cookies.
+#[derive(Default)]
+struct Changes {
+    set: Vec<cookie::Cookie<'static>>,
+}
+
+pub(crate) async fn resolve<I: Iface>(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let registry = state.registry();
+    let core = state.core();
+    let mut changes = Changes::default();
+    // The body is not `Sync`, so only the parts are borrowed across awaits.
+    let (mut parts, body) = req.into_parts();
+    let headers = &parts.headers;
+    let cookies = || headers.get_all(COOKIE).into_iter().map(|v| v.as_bytes());
+
+    let mut live = None;
+    if let Some(value) = find_cookie(cookies(), registry.name(I::SESSION_COOKIE)) {
+        match core.validate(I::INTERFACE, value).await {
+            Ok(Some(found)) => live = Some(found),
+            Ok(None) => changes.set.push(registry.clear(I::SESSION_COOKIE)),
+            Err(e) => return WebError::from(e).into_response(),
+        }
+    }
+    if live.is_none()
+        && let Some(remember_id) = I::REMEMBER_COOKIE
+        && let Some(value) = find_cookie(cookies(), registry.name(remember_id))
+    {
+        let client = client::client_info(&parts.extensions, headers);
+        match core.restore(I::INTERFACE, value, &client).await {
+            Ok(RestoreOutcome::Restored { session, live: restored, remember }) => {
+                changes.set.retain(|c| c.name() != registry.name(I::SESSION_COOKIE));
+                changes.set.push(registry.set(I::SESSION_COOKIE, session.encode()));
+                if let Some(next_token) = remember {
+                    changes.set.push(registry.set(remember_id, next_token.encode()));
+                }
+                live = Some(restored);
+            }
+            Ok(RestoreOutcome::Invalid | RestoreOutcome::Theft) => changes.set.push(registry.clear(remember_id)),
+            Err(e) => return WebError::from(e).into_response(),
+        }
+    }
+    parts.extensions.insert(Current { live });
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    for cookie in changes.set {
+        append_unless_set(&mut response, cookie);
+    }
+    response
+}
+
+/// Extractor: the logged-in session of interface `I`, or a redirect to its login page.
+#[derive(Debug)]
+pub(crate) struct Authed<I: Iface> {
+    pub live: Arc<LiveSession>,
+    _iface: PhantomData<I>,
+}
+
+impl<I: Iface> FromRequestParts<AppState> for Authed<I> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Current>().and_then(|c| c.live.clone()) {
+            Some(live) => Ok(Self { live, _iface: PhantomData }),
+            None => Err(axum::response::Redirect::to(&format!("{}/login", I::PREFIX)).into_response()),
+        }
+    }
+}
+
+/// Extractor: the session of the request's interface, if any.
+#[derive(Debug)]
+pub(crate) struct MaybeAuthed(pub Option<Arc<LiveSession>>);
+
+impl FromRequestParts<AppState> for MaybeAuthed {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<Current>().and_then(|c| c.live.clone())))
+    }
+}

@@ -1,0 +1,32 @@
+//! `tessera cookies`: the declaration, from the registry.
+
+use anyhow::Result;
+use tessera_core::Language;
+
+use crate::settings::{Settings, origin_of};
+use crate::{CookieFormat, CookiesArgs};
+
+pub(crate) fn registry(settings: &Settings) -> Result<tessera_cookies::Registry> {
+    let origin = origin_of(&settings.public_url())?;
+    Ok(tessera_cookies::Registry::new(tessera_cookies::RegistryConfig {
+        secure: origin.secure_cookies,
+        remember_portal_max_age: std::time::Duration::from_secs(settings.remember.portal_max_age_seconds as u64),
+        remember_agent_max_age: std::time::Duration::from_secs(settings.remember.agent_max_age_seconds as u64),
+    }))
+}
+
+pub(crate) fn run(args: CookiesArgs) -> Result<()> {
+    let lang = Language::parse(&args.lang).map_err(|e| anyhow::anyhow!("--lang: {e}"))?;
+    if lang.primary() != "en" {
+        eprintln!("note: cookie descriptions are only available in English so far; showing English");
+    }
+    let settings = Settings::load(args.data.as_deref())?;
+    let registry = registry(&settings)?;
+    let out = match args.format {
+        CookieFormat::Md => registry.to_markdown(),
+        CookieFormat::Json => registry.to_json() + "\n",
+        CookieFormat::Html => registry.to_html_table(),
+    };
+    print!("{out}");
+    Ok(())
+}
