@@ -122,9 +122,8 @@ async fn check_unsafe<I: Iface>(state: &AppState, anchor: Option<&str>, req: Req
         return Err(WebError::Forbidden(REFUSED));
     }
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, MAX_FORM_BYTES)
-        .await
-        .map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
+    let bytes =
+        to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
     let token = form_urlencoded_field(&bytes, "_csrf").ok_or(WebError::Forbidden(REFUSED))?;
     if !state.csrf().verify(anchor.as_bytes(), I::INTERFACE, binding, token.as_bytes()) {
         return Err(WebError::Forbidden(REFUSED));

@@ -8,11 +8,8 @@ use http::{HeaderValue, header};
 /// (a handler's decision, e.g. logout clearing it, wins over middleware's).
 pub(crate) fn append_unless_set(response: &mut Response, cookie: Cookie<'static>) {
     let prefix = format!("{}=", cookie.name());
-    let already = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .any(|v| v.as_bytes().starts_with(prefix.as_bytes()));
+    let already =
+        response.headers().get_all(header::SET_COOKIE).iter().any(|v| v.as_bytes().starts_with(prefix.as_bytes()));
     if !already {
         append(response, cookie);
     }

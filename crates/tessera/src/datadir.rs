@@ -43,7 +43,17 @@ pub(crate) fn secret_key(data: &Path) -> Result<SecretKey> {
     Ok(key)
 }
 
+/// Opens (creating if needed) the database. A new file is created mode 0600;
+/// SQLite gives its WAL and shared-memory files the same mode.
 pub(crate) async fn open_store(data: &Path) -> Result<SqliteStore> {
     let path = data.join(DB_FILE);
+    if !path.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+    }
     SqliteStore::open(&path).await.with_context(|| format!("opening database {}", path.display()))
 }

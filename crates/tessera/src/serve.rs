@@ -49,7 +49,8 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
         .with_context(|| format!("listening on {}", settings.server.bind))?;
     let local = listener.local_addr()?;
     // With port 0 the real port is only known now.
-    let public_url = if settings.server.public_url.is_empty() { format!("http://{local}") } else { settings.public_url() };
+    let public_url =
+        if settings.server.public_url.is_empty() { format!("http://{local}") } else { settings.public_url() };
     let origin = origin_of(&public_url)?;
     if !origin.secure_cookies {
         tracing::warn!("public URL {public_url} is neither HTTPS nor loopback: cookies will not be Secure");
@@ -62,7 +63,12 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
         https: origin.https,
         default_site: site,
     };
-    let state = AppState::new(core.clone(), registry(&Settings { server: settings.server.clone(), ..settings.clone() })?, &key, config);
+    let state = AppState::new(
+        core.clone(),
+        registry(&Settings { server: settings.server.clone(), ..settings.clone() })?,
+        &key,
+        config,
+    );
     let app = tessera_web::app(state);
     let app = with_test_clock(app, &clock);
 
@@ -96,7 +102,9 @@ fn make_clock(test_clock: bool) -> Arc<dyn Clock> {
 fn with_test_clock(app: axum::Router, clock: &Arc<dyn Clock>) -> axum::Router {
     use axum::extract::Query;
     // Recover the manual clock: make_clock only ever builds one when the flag is on.
-    let Some(manual) = (clock.as_ref() as &dyn std::any::Any).downcast_ref::<ServerClock>().cloned() else { return app };
+    let Some(manual) = (clock.as_ref() as &dyn std::any::Any).downcast_ref::<ServerClock>().cloned() else {
+        return app;
+    };
     #[derive(serde::Deserialize)]
     struct Advance {
         advance: i64,

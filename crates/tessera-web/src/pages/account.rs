@@ -25,7 +25,9 @@ pub(crate) struct Done {
 impl Done {
     pub(crate) fn notice(&self) -> Option<String> {
         let text = match self.done.as_str() {
-            "password" => "Your password was changed. Every other session was logged out and remembered devices were forgotten.",
+            "password" => {
+                "Your password was changed. Every other session was logged out and remembered devices were forgotten."
+            }
             "revoked" => "The session was revoked.",
             "forgotten" => "The device was forgotten.",
             "disabled" => "The account was disabled; all its sessions and remembered devices ended.",
@@ -238,7 +240,10 @@ pub(crate) async fn password_submit<I: Iface>(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, WebError> {
     let refuse = |live: &LiveSession, csrf: String, message: String| -> Result<Response, WebError> {
-        let page = PasswordPage { layout: Layout::new::<I>(&state, "Change password", Some(live), csrf), error: Some(message) };
+        let page = PasswordPage {
+            layout: Layout::new::<I>(&state, "Change password", Some(live), csrf),
+            error: Some(message),
+        };
         Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
     };
     if form.new != form.confirm {
@@ -260,4 +265,3 @@ pub(crate) async fn password_submit<I: Iface>(
         Err(e) => refuse(&live, csrf, sentence(e)),
     }
 }
-

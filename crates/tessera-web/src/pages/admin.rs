@@ -104,7 +104,11 @@ pub(crate) async fn people(
             is_me: p.id == live.person.id,
         })
         .collect();
-    render(&PeoplePage { layout: Layout::new::<Admin>(&state, "People", Some(&live), csrf), notice: done.notice(), people })
+    render(&PeoplePage {
+        layout: Layout::new::<Admin>(&state, "People", Some(&live), csrf),
+        notice: done.notice(),
+        people,
+    })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -113,7 +117,12 @@ pub(crate) struct PersonForm {
     person: String,
 }
 
-async fn set_disabled(state: &AppState, admin: &tessera_session::LiveSession, form: PersonForm, disabled: bool) -> Result<Response, WebError> {
+async fn set_disabled(
+    state: &AppState,
+    admin: &tessera_session::LiveSession,
+    form: PersonForm,
+    disabled: bool,
+) -> Result<Response, WebError> {
     let not_found = || WebError::BadRequest("That person does not exist.".into());
     let id: PersonId = form.person.parse().map_err(|_| not_found())?;
     let person = state.core().store().person(id).await?.ok_or_else(not_found)?;
@@ -128,11 +137,19 @@ async fn set_disabled(state: &AppState, admin: &tessera_session::LiveSession, fo
     Ok(Redirect::to(&format!("/admin/people?done={done}")).into_response())
 }
 
-pub(crate) async fn disable(State(state): State<AppState>, Authed { live, .. }: Authed<Admin>, Form(form): Form<PersonForm>) -> Result<Response, WebError> {
+pub(crate) async fn disable(
+    State(state): State<AppState>,
+    Authed { live, .. }: Authed<Admin>,
+    Form(form): Form<PersonForm>,
+) -> Result<Response, WebError> {
     set_disabled(&state, &live, form, true).await
 }
 
-pub(crate) async fn enable(State(state): State<AppState>, Authed { live, .. }: Authed<Admin>, Form(form): Form<PersonForm>) -> Result<Response, WebError> {
+pub(crate) async fn enable(
+    State(state): State<AppState>,
+    Authed { live, .. }: Authed<Admin>,
+    Form(form): Form<PersonForm>,
+) -> Result<Response, WebError> {
     set_disabled(&state, &live, form, false).await
 }
 
@@ -178,7 +195,9 @@ pub(crate) async fn audit(
         limit: 500,
     };
     let names = names(&state, site).await?;
-    let who = |id: Option<PersonId>| id.map(|id| names.get(&id).cloned().unwrap_or_else(|| format!("#{id}"))).unwrap_or_default();
+    let who = |id: Option<PersonId>| {
+        id.map(|id| names.get(&id).cloned().unwrap_or_else(|| format!("#{id}"))).unwrap_or_default()
+    };
     let entries = state
         .core()
         .store()

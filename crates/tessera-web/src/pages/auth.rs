@@ -26,7 +26,13 @@ struct LoginPage {
     offer_remember: bool,
 }
 
-fn login_form<I: Iface>(state: &AppState, csrf: String, error: Option<String>, site_id: String, email: String) -> LoginPage {
+fn login_form<I: Iface>(
+    state: &AppState,
+    csrf: String,
+    error: Option<String>,
+    site_id: String,
+    email: String,
+) -> LoginPage {
     LoginPage {
         layout: Layout::new::<I>(state, "Log in", None, csrf),
         error,
@@ -110,7 +116,6 @@ pub(crate) async fn login_submit<I: Iface>(
     }
     Ok(res)
 }
-
 
 /// Ends the session server-side, forgets this browser's remember-me series
 /// and clears both cookies.

@@ -19,7 +19,11 @@ struct HomePage<'a> {
     intro: &'a str,
 }
 
-pub(crate) async fn home(State(state): State<AppState>, MaybeAuthed(live): MaybeAuthed, FormToken(csrf): FormToken) -> Result<Response, WebError> {
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    MaybeAuthed(live): MaybeAuthed,
+    FormToken(csrf): FormToken,
+) -> Result<Response, WebError> {
     let layout = Layout::new::<Portal>(&state, "Help Center", live.as_deref(), csrf);
     render(&HomePage { layout, heading: "Help Center", intro: "Welcome. The knowledge base is on its way." })
 }
@@ -44,7 +48,11 @@ struct CookiesPage {
 }
 
 /// The cookie policy, generated from the registry (so it cannot drift from what is set).
-pub(crate) async fn cookie_policy(State(state): State<AppState>, MaybeAuthed(live): MaybeAuthed, FormToken(csrf): FormToken) -> Result<Response, WebError> {
+pub(crate) async fn cookie_policy(
+    State(state): State<AppState>,
+    MaybeAuthed(live): MaybeAuthed,
+    FormToken(csrf): FormToken,
+) -> Result<Response, WebError> {
     let layout = Layout::new::<Portal>(&state, "Cookies", live.as_deref(), csrf);
     render(&CookiesPage { layout, table: state.registry().to_html_table() })
 }
