@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Tessera's per-request session cost, measured in one run:
+#   - the session-validated route (GET /api/session: cookie scan, token parse,
+#     SHA-256, cache lookup, idle/absolute expiry check, throttled last-seen,
+#     JSON) with NSESS distinct live sessions rotated by the client,
+#   - against the bare route of the same server (GET /healthz, same requests,
+#     same cookies, no session work),
+#   - and against the reference peers in ../shared/bench/peers (bare axum,
+#     tower-sessions with memory, SQLite and moka+SQLite stores).
+# Durable store: SQLite (the embedded default); idle expiry enforced (default 60 min).
+#
+#   bench/run.sh                       # everything (needs wrk, python3, taskset)
+#   SKIP_PEERS=1 DUR=5s bench/run.sh   # Tessera only, shorter
+#
+# Server pinned to CPU 0, wrk and the session maker to CPU 1. Writes under $WORK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+DUR=${DUR:-10s}
+CONNS=${CONNS:-64}
+NSESS=${NSESS:-10000}
+ROUNDS=${ROUNDS:-2}
+PORT=${PORT:-18180}
+WORK=${WORK:-/tmp/tessera-bench}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+PEERS=${PEERS:-$ROOT/../shared/bench/peers}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+
+for tool in wrk curl python3 taskset; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wrk curl python3 util-linux)" >&2; exit 1; }
+done
+rm -rf "$WORK/data" "$WORK/results"; mkdir -p "$WORK/results"
+RES=$WORK/results
+
+echo "== cargo build --release -p tessera" >&2
+cargo build --release -p tessera >&2
+BIN=$TARGET/release/tessera
+
+SERVER_PID=""
+cleanup() { [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; true; }
+trap cleanup EXIT INT TERM
+
+# Cheap Argon2 only so that creating 10,000 sessions by real logins takes
+# seconds; hashing is not on the measured path.
+export TESSERA_PASSWORD__ARGON2_MEMORY_KIB=256 TESSERA_PASSWORD__ARGON2_ITERATIONS=1
+export TESSERA_SERVER__LOG=warn
+EMAIL=bench@example.com PASSWORD=bench-password-123
+echo "$PASSWORD" | "$BIN" user add --data "$WORK/data" --email "$EMAIL" --role user --password-stdin >&2
+
+taskset -c "$SERVER_CPU" "$BIN" serve --data "$WORK/data" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
+BASE=http://127.0.0.1:$PORT
+
+echo "== creating $NSESS sessions by logging in" >&2
+taskset -c "$CLIENT_CPU" python3 bench/make_sessions.py "$BASE" "$EMAIL" "$PASSWORD" "$NSESS" "$RES/cookies.txt"
+head -n1 "$RES/cookies.txt" >"$RES/cookie1.txt"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $(head -n1 "$RES/cookies.txt")" "$BASE/api/session")
+[[ $code == 200 ]] || { echo "a fresh session cookie gave $code" >&2; exit 1; }
+forged="__Host-ts_portal=$(python3 -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))')"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $forged" "$BASE/api/session")
+[[ $code == 401 ]] || { echo "a forged session cookie gave $code, expected 401" >&2; exit 1; }
+
+CLK_TCK=$(getconf CLK_TCK)
+server_ticks() { awk '{print $14+$15}' "/proc/$SERVER_PID/stat"; }
+run_wrk() { # label path cookiefile
+  local out="$RES/$1.txt" t0 t1 s
+  t0=$(server_ticks); s=$(date +%s.%N)
+  COOKIE_FILE=$3 BENCH_PATH=$2 taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"$DUR" --latency -s bench/rotate.lua "$BASE$2" >"$out" 2>&1
+  t1=$(server_ticks)
+  SRV_CPU=$(awk -v a="$t0" -v b="$t1" -v s="$s" -v e="$(date +%s.%N)" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f%%", (b-a)/hz/(e-s)*100}')
+}
+parse_wrk() { # -> "rps p50 p99 non2xx"
+  awk '/^Requests\/sec:/ {rps=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2}
+       /Non-2xx or 3xx responses:/ {bad=$NF}
+       END {printf "%s %s %s %s\n", rps, p50, p99, (bad==""?0:bad)}' "$1"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.3f", a/b; else print "n/a"}'; }
+
+rows=()
+for round in $(seq 1 "$ROUNDS"); do
+  run_wrk "bare-$round" /healthz "$RES/cookies.txt"; bare_cpu=$SRV_CPU
+  read -r bare_rps bare_p50 bare_p99 bare_bad < <(parse_wrk "$RES/bare-$round.txt")
+  run_wrk "session-$round" /api/session "$RES/cookies.txt"; sess_cpu=$SRV_CPU
+  read -r rps p50 p99 bad < <(parse_wrk "$RES/session-$round.txt")
+  [[ $bad == 0 && $bare_bad == 0 ]] || { echo "round $round: non-2xx responses (bare $bare_bad, session $bad)" >&2; exit 1; }
+  rows+=("| $round | bare GET /healthz | $bare_rps | $bare_p50 | $bare_p99 | 1.000 | $bare_cpu |")
+  rows+=("| $round | session GET /api/session, $NSESS sessions | $rps | $p50 | $p99 | $(ratio "$rps" "$bare_rps") | $sess_cpu |")
+  echo "round $round: session/bare = $(ratio "$rps" "$bare_rps")" >&2
+done
+run_wrk "session-one" /api/session "$RES/cookie1.txt"
+read -r rps1 p50_1 p99_1 _ < <(parse_wrk "$RES/session-one.txt")
+rows+=("| - | session GET /api/session, 1 session | $rps1 | $p50_1 | $p99_1 | $(ratio "$rps1" "$bare_rps") | $SRV_CPU |")
+HWM=$(awk '/^VmHWM:/{printf "%.1f MiB", $2/1024}' "/proc/$SERVER_PID/status")
+cleanup; SERVER_PID=""
+
+{
+  echo "### Tessera (SQLite, idle expiry enforced; wrk -t1 -c$CONNS -d$DUR; server CPU $SERVER_CPU, wrk CPU $CLIENT_CPU)"
+  echo
+  echo "| round | route | req/s | p50 | p99 | ratio to bare | server CPU |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "Server peak RSS: $HWM. Sessions in the store: $NSESS (one person, $NSESS real logins)."
+} | tee "$RES/tessera.md"
+
+if [[ -z ${SKIP_PEERS:-} ]]; then
+  echo "== reference peers ($PEERS)" >&2
+  # The peer script expects its binary in its own target/ (its documented usage).
+  (cd "$PEERS" && env -u CARGO_TARGET_DIR WORK="$WORK/peers" ROUNDS=1 DUR="$DUR" CONNS="$CONNS" NSESS="$NSESS" \
+     MODES="bare ts-memory ts-sqlite ts-moka-sqlite" MANY_MODES="ts-memory ts-sqlite ts-moka-sqlite" SKIP_ROLLING=1 \
+     ./run.sh) >"$RES/peers.md" 2>"$RES/peers.log" || { echo "peers failed; see $RES/peers.log" >&2; exit 1; }
+  echo; echo "### Reference peers (same machine, same run)"; cat "$RES/peers.md"
+fi

@@ -1,0 +1,273 @@
+//! End to end: the real `tessera` binary on port 0 with a fresh data directory,
+//! driven over HTTP like a browser would (cookies handled by hand, because the
+//! `__Host-` cookies are `Secure` and HTTP clients disagree about loopback).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+const PASSWORD: &str = "correct horse battery";
+
+/// A running server; stopped (SIGTERM) on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--bind", "127.0.0.1:0"])
+            .env("TESSERA_PASSWORD__ARGON2_MEMORY_KIB", "256")
+            .env("TESSERA_PASSWORD__ARGON2_ITERATIONS", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tessera serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("a banner line").expect("readable banner");
+        let base = first.rsplit(' ').next().expect("address at the end of the banner").to_owned();
+        assert!(base.starts_with("http://127.0.0.1:"), "banner: {first}");
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, base }
+    }
+
+    /// SIGTERM, then wait: the server must shut down gracefully and exit 0.
+    fn stop(mut self) {
+        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait for server");
+        assert!(exit.success(), "server exited with {exit}");
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn add_user(data: &Path, email: &str, role: &str) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .args(["user", "add", "--data"])
+        .arg(data)
+        .args(["--email", email, "--role", role, "--password-stdin"])
+        .env("TESSERA_PASSWORD__ARGON2_MEMORY_KIB", "256")
+        .env("TESSERA_PASSWORD__ARGON2_ITERATIONS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run user add");
+    child.stdin.take().expect("stdin").write_all(format!("{PASSWORD}\n").as_bytes()).expect("write password");
+    child.wait_with_output().expect("user add output")
+}
+
+/// A minimal browser: a cookie jar and no automatic redirects.
+struct Browser {
+    http: reqwest::Client,
+    jar: HashMap<String, String>,
+}
+
+impl Browser {
+    fn new() -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Self { http, jar: HashMap::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn absorb(&mut self, res: &reqwest::Response) {
+        for value in res.headers().get_all("set-cookie") {
+            let text = value.to_str().expect("ASCII Set-Cookie");
+            let (pair, attrs) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if attrs.contains("Max-Age=0") {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    async fn get(&mut self, url: &str) -> (u16, String) {
+        let res = self.http.get(url).header("cookie", self.cookie_header()).send().await.expect("GET");
+        self.absorb(&res);
+        (res.status().as_u16(), res.text().await.expect("body"))
+    }
+
+    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> u16 {
+        let res = self.http.post(url).header("cookie", self.cookie_header()).form(form).send().await.expect("POST");
+        self.absorb(&res);
+        res.status().as_u16()
+    }
+
+    async fn login(&mut self, base: &str, email: &str, remember: bool) {
+        let (status, page) = self.get(&format!("{base}/login")).await;
+        assert_eq!(status, 200);
+        let csrf = csrf_of(&page);
+        let mut form = vec![("_csrf", csrf.as_str()), ("email", email), ("password", PASSWORD)];
+        if remember {
+            form.push(("remember", "on"));
+        }
+        assert_eq!(self.post(&format!("{base}/login"), &form).await, 303, "login redirects");
+    }
+}
+
+fn csrf_of(page: &str) -> String {
+    let start = page.find("name=\"_csrf\" value=\"").expect("a CSRF field") + 20;
+    page[start..].split('"').next().expect("closing quote").to_owned()
+}
+
+#[tokio::test]
+async fn first_start_creates_data_dir_secret_key_0600_and_serves_the_login_page() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let mode = |f: &str| std::fs::metadata(data.join(f)).expect(f).permissions().mode() & 0o777;
+    assert_eq!(mode("secret.key"), 0o600);
+    assert_eq!(mode("tessera.db"), 0o600);
+    assert_eq!(std::fs::read(data.join("secret.key")).expect("key").len(), 64);
+    let (status, page) = Browser::new().get(&format!("{}/login", server.base)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Remember me"));
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_login_survives_a_server_restart_because_sessions_are_durable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    assert!(add_user(&data, "ann@example.com", "user").status.success());
+    let server = Server::start(&data);
+    let mut browser = Browser::new();
+    browser.login(&server.base, "ann@example.com", false).await;
+    let (status, page) = browser.get(&format!("{}/account", server.base)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("ann@example.com"));
+    server.stop();
+
+    let server = Server::start(&data);
+    let (status, page) = browser.get(&format!("{}/account", server.base)).await;
+    assert_eq!(status, 200, "still logged in after the restart");
+    assert!(page.contains("ann@example.com"));
+    server.stop();
+}
+
+#[tokio::test]
+async fn remember_me_logs_the_browser_in_again_after_it_drops_its_session_cookie() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    assert!(add_user(&data, "bo@example.com", "user").status.success());
+    let server = Server::start(&data);
+    let mut browser = Browser::new();
+    browser.login(&server.base, "bo@example.com", true).await;
+    let remember = browser.jar.get("__Host-ts_remember_portal").cloned().expect("remember cookie set");
+    // A browser restart: session cookies are gone, persistent ones stay.
+    browser.jar.retain(|name, _| name == "__Host-ts_remember_portal");
+    let (status, page) = browser.get(&format!("{}/account", server.base)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("bo@example.com"));
+    assert!(browser.jar.contains_key("__Host-ts_portal"), "a new session cookie");
+    assert_ne!(browser.jar.get("__Host-ts_remember_portal"), Some(&remember), "the token rotated");
+    server.stop();
+}
+
+#[test]
+fn user_add_refuses_a_second_account_with_the_same_email_on_the_site() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let first = add_user(&data, "cy@example.com", "agent");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("Created agent cy@example.com on site 1001"));
+    let again = add_user(&data, "CY@example.com", "user");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has an account"));
+}
+
+#[test]
+fn cookies_command_prints_the_registry_as_json_with_the_contract_fields() {
+    let out = Command::new(BIN).args(["cookies", "--format", "json"]).output().expect("run cookies");
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let list = list.as_array().expect("an array");
+    let names: Vec<&str> = list.iter().filter_map(|c| c["name"].as_str()).collect();
+    for expected in [
+        "__Host-ts_portal",
+        "__Host-ts_agent",
+        "__Host-ts_admin",
+        "__Host-ts_remember_portal",
+        "__Host-ts_remember_agent",
+        "__Host-ts_csrf",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    for c in list {
+        for field in [
+            "name",
+            "purpose",
+            "category",
+            "lifetime",
+            "max_age_seconds",
+            "party",
+            "set_by",
+            "audience",
+            "http_only",
+            "secure",
+            "same_site",
+            "partitioned",
+        ] {
+            assert!(c.get(field).is_some(), "{field} missing in {c}");
+        }
+    }
+    let md = Command::new(BIN).args(["cookies"]).output().expect("run cookies");
+    assert!(String::from_utf8_lossy(&md.stdout).starts_with("| Name | Description | Type | Applies to |"));
+}
+
+#[test]
+fn settings_from_the_environment_override_the_file_and_bad_settings_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("tessera.toml"), "[remember]\nportal_max_age_seconds = 86400\n")
+        .expect("write toml");
+    let json = |envs: &[(&str, &str)]| {
+        let out = Command::new(BIN)
+            .args(["cookies", "--format", "json", "--data"])
+            .arg(dir.path())
+            .envs(envs.iter().copied())
+            .output()
+            .expect("run cookies");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, _) = json(&[]);
+    assert!(ok && out.contains("\"max_age_seconds\": 86400"), "file setting applies: {out}");
+    let (ok, out, _) = json(&[("TESSERA_REMEMBER__PORTAL_MAX_AGE_SECONDS", "7200")]);
+    assert!(ok && out.contains("\"max_age_seconds\": 7200"), "environment wins over the file: {out}");
+    let (ok, _, err) = json(&[("TESSERA_REMEMBER__PORTAL_MAX_AGE_SECONDZ", "1")]);
+    assert!(!ok && err.contains("invalid settings"), "a typo is an error, not a silent default: {err}");
+}
+
+#[test]
+fn the_readme_cookie_table_is_exactly_what_the_registry_generates() {
+    let out = Command::new(BIN).args(["cookies", "--format", "md"]).output().expect("run cookies");
+    let table = String::from_utf8(out.stdout).expect("UTF-8");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).expect("README");
+    assert!(
+        readme.contains(&table),
+        "README.md's cookie table is stale; paste the output of `tessera cookies`:\n{table}"
+    );
+}
