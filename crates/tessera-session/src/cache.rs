@@ -81,11 +81,18 @@ impl SessionCache {
         Slot::Live(session)
     }
 
-    /// Inserts a session the server just created.
-    pub fn insert_new(&self, key: TokenHash, session: Arc<LiveSession>, now: Timestamp) {
+    /// Inserts a session the server just created; false if a tombstone is
+    /// already there. A fresh random ID only has one when a revocation swept
+    /// it from the store between its insert and this call (a theft response
+    /// or an admin revoking it that instant), and that revocation must win.
+    pub fn insert_new(&self, key: TokenHash, session: Arc<LiveSession>, now: Timestamp) -> bool {
         let mut shard = self.shard(&key).write();
+        if matches!(shard.get(&key), Some(Slot::Revoked(_))) {
+            return false;
+        }
         self.make_room(&mut shard, now);
         shard.insert(key, Slot::Live(session));
+        true
     }
 
     /// Marks `key` revoked: no later load can bring it back into the cache.
@@ -163,6 +170,19 @@ mod tests {
         cache.revoke(key, now);
         assert!(matches!(cache.insert_loaded(key, loaded, now), Slot::Revoked(_)));
         assert!(matches!(cache.get(&key), Some(Slot::Revoked(_))));
+    }
+
+    #[test]
+    fn a_new_session_cannot_overwrite_a_tombstone() {
+        let cache = SessionCache::new(1_000);
+        let key = SessionToken::generate().hash();
+        let now = Timestamp::from_unix(10);
+        // Stored, then swept by a revocation before it reached the cache.
+        cache.revoke(key, now);
+        assert!(!cache.insert_new(key, live(key), now));
+        assert!(matches!(cache.get(&key), Some(Slot::Revoked(_))));
+        let fresh = SessionToken::generate().hash();
+        assert!(cache.insert_new(fresh, live(fresh), now));
     }
 
     #[test]

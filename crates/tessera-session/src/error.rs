@@ -9,4 +9,9 @@ pub enum CoreError {
     Hashing(String),
     #[error("invalid password hashing settings: {0}")]
     Settings(String),
+    /// The account was disabled, re-keyed or given another role while a
+    /// session for it was being created; the session was not kept. The
+    /// caller answers as if the login had failed.
+    #[error("the account changed while the session was being created")]
+    AccountChanged,
 }

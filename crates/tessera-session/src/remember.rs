@@ -97,7 +97,11 @@ impl SessionCore {
             return Ok(RestoreOutcome::Invalid);
         }
         let facts = NewSession { ip: client.ip.clone(), user_agent: client.user_agent.clone(), restored: true };
-        let (session, live) = self.create_session(&person, interface, facts).await?;
+        let (session, live) = match self.create_session(&person, interface, facts).await {
+            Ok(created) => created,
+            Err(CoreError::AccountChanged) => return Ok(RestoreOutcome::Invalid),
+            Err(e) => return Err(e),
+        };
         let audit = Audit {
             site: Some(person.site_id),
             person: Some(person.id),

@@ -61,6 +61,14 @@ pub struct NewSession {
 
 impl SessionCore {
     /// Starts a new session for `person` on `interface`; the token goes into the cookie.
+    ///
+    /// `person` was read before the caller's checks (a login's password
+    /// verification takes a while). If the account was disabled, re-keyed or
+    /// given another role meanwhile, the change's sweep of the person's
+    /// sessions may have run before this one was stored, so it is checked
+    /// again *after* storing: those changes write the person first and sweep
+    /// second, so either the sweep sees this session or this re-read sees the
+    /// change. Fails with [`CoreError::AccountChanged`] then.
     pub async fn create_session(
         &self,
         person: &Person,
@@ -69,8 +77,9 @@ impl SessionCore {
     ) -> Result<(SessionToken, Arc<LiveSession>), CoreError> {
         let now = self.now();
         let token = SessionToken::generate();
+        let key = token.hash();
         let record = SessionRecord {
-            id_hash: token.hash(),
+            id_hash: key,
             person_id: person.id,
             site_id: person.site_id,
             interface,
@@ -83,7 +92,14 @@ impl SessionCore {
         };
         self.inner.store.insert_session(&record).await?;
         let live = Arc::new(LiveSession::new(record, PersonView::from(person)));
-        self.inner.cache.insert_new(token.hash(), live.clone(), now);
+        let cached = self.inner.cache.insert_new(key, live.clone(), now);
+        let current = if cached { self.inner.store.person(person.id).await? } else { None };
+        let unchanged =
+            current.is_some_and(|p| !p.disabled && p.role == person.role && p.password_hash == person.password_hash);
+        if !unchanged {
+            self.revoke_session(&key).await?;
+            return Err(CoreError::AccountChanged);
+        }
         Ok((token, live))
     }
 

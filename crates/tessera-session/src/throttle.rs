@@ -7,12 +7,19 @@ use tessera_store::ThrottleRecord;
 use crate::ThrottleSettings;
 
 /// Seconds to wait after `failures` failures, given `free` allowed ones:
-/// 0 up to `free`, then base, 2×base, 4×base… capped at `max`.
+/// 0 below `free`, then base, 2×base, 4×base… capped at `max`.
+///
+/// `free` counts attempts, not failures-before-the-penalty: with 5 free
+/// attempts the 6th must wait, so the delay starts *at* the 5th failure.
+/// (Starting after it would hand every attacker one extra undelayed guess
+/// per account.) Zero free attempts still lets the very first one through:
+/// nothing has failed yet.
 pub fn delay_after(failures: u32, free: u32, settings: &ThrottleSettings) -> i64 {
-    if failures <= free {
+    let first_delayed = free.max(1);
+    if failures < first_delayed {
         return 0;
     }
-    let doublings = (failures - free - 1).min(30);
+    let doublings = (failures - first_delayed).min(30);
     settings.base_delay_seconds.saturating_mul(1_i64 << doublings).min(settings.max_delay_seconds)
 }
 
@@ -34,17 +41,19 @@ mod tests {
     fn delays_start_after_free_attempts_double_and_are_capped() {
         let s = ThrottleSettings::default();
         let delays: Vec<i64> = (0..=7).map(|f| delay_after(f, 5, &s)).collect();
-        assert_eq!(delays, [0, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(delays, [0, 0, 0, 0, 0, 1, 2, 4], "5 free attempts: the 6th waits");
         assert_eq!(delay_after(10_000, 5, &s), s.max_delay_seconds);
+        assert_eq!(delay_after(0, 0, &s), 0, "no failure, no wait");
+        assert_eq!(delay_after(1, 0, &s), s.base_delay_seconds);
     }
 
     #[test]
     fn waiting_counts_down_and_old_failures_are_forgotten() {
         let s = ThrottleSettings::default();
         let r = ThrottleRecord { key: "k".into(), failures: 9, last_failure_at: Timestamp::from_unix(1_000) };
-        assert_eq!(wait_for(Some(&r), 5, Timestamp::from_unix(1_000), &s), 8);
-        assert_eq!(wait_for(Some(&r), 5, Timestamp::from_unix(1_005), &s), 3);
-        assert_eq!(wait_for(Some(&r), 5, Timestamp::from_unix(1_008), &s), 0);
+        assert_eq!(wait_for(Some(&r), 5, Timestamp::from_unix(1_000), &s), 16);
+        assert_eq!(wait_for(Some(&r), 5, Timestamp::from_unix(1_011), &s), 5);
+        assert_eq!(wait_for(Some(&r), 5, Timestamp::from_unix(1_016), &s), 0);
         let huge = ThrottleRecord { failures: 1_000, ..r };
         assert_eq!(wait_for(Some(&huge), 5, Timestamp::from_unix(1_000 + 3_600), &s), 0);
     }

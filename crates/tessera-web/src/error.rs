@@ -17,7 +17,13 @@ pub enum WebError {
 
 impl From<tessera_session::CoreError> for WebError {
     fn from(e: tessera_session::CoreError) -> Self {
-        Self::Internal(Box::new(e))
+        match e {
+            // A race with an admin or the person's other browser, not a fault: say what to do.
+            tessera_session::CoreError::AccountChanged => {
+                Self::Forbidden("Your account was changed while this request was handled. Please log in again.")
+            }
+            e => Self::Internal(Box::new(e)),
+        }
     }
 }
 

@@ -46,10 +46,11 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        let url = format!("http://127.0.0.1:{port}");
+        // Owned by the guard from here on, so it is reaped even if start-up fails.
+        let driver = Self { child, url: format!("http://127.0.0.1:{port}") };
         for _ in 0..100 {
-            if reqwest::get(format!("{url}/status")).await.is_ok() {
-                return Self { child, url };
+            if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
+                return driver;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use tessera_core::{Interface, Password, SiteId};
-use tessera_session::{LoginError, NewSession};
+use tessera_session::{CoreError, LoginError, NewSession};
 
 use super::{Layout, render, sentence};
 use crate::client::Client;
@@ -105,7 +105,15 @@ pub(crate) async fn login_submit<I: Iface>(
         core.revoke_session(old.id_hash()).await?;
     }
     let facts = NewSession { ip: client.ip.clone(), user_agent: client.user_agent.clone(), restored: false };
-    let (token, _) = core.create_session(&person, I::INTERFACE, facts).await?;
+    let (token, _) = match core.create_session(&person, I::INTERFACE, facts).await {
+        Ok(created) => created,
+        // Disabled or re-keyed while the password was being checked: the
+        // password that matched is no longer the account's, so the login failed.
+        Err(CoreError::AccountChanged) => {
+            return fail(StatusCode::UNAUTHORIZED, sentence(LoginError::Invalid), csrf, form);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut res = Redirect::to(&format!("{}/account", I::PREFIX)).into_response();
     append(&mut res, state.registry().set(I::SESSION_COOKIE, token.encode()));
     if let Some(remember_id) = I::REMEMBER_COOKIE {
