@@ -1,9 +1,9 @@
 //! Tessera's HTTP layer: the axum router, the three interfaces' pages, and
 //! the middleware that turns cookies into sessions and back.
 //!
-//! Request path, outermost first: security headers → per-interface session
-//! resolution ([`session`]) → CSRF guard for unsafe methods ([`csrf`]) →
-//! handler. Cookies are only ever produced by the registry
+//! Request path, outermost first: security headers → the interface's layer
+//! ([`session`]: session resolution, then the CSRF guard ([`csrf`]) for unsafe
+//! methods) → handler. Cookies are only ever produced by the registry
 //! (`tessera-cookies`); this crate never builds a `Set-Cookie` by hand.
 
 mod assets;
@@ -78,11 +78,9 @@ impl AppState {
     }
 }
 
-/// One interface's routes wrapped in its session and CSRF layers.
+/// One interface's routes wrapped in its session-and-CSRF layer.
 fn interface<I: Iface>(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
-    routes
-        .layer(from_fn_with_state(state.clone(), csrf::guard::<I>))
-        .layer(from_fn_with_state(state.clone(), session::resolve::<I>))
+    routes.layer(from_fn_with_state(state.clone(), session::resolve::<I>))
 }
 
 /// The whole application.

@@ -1,9 +1,12 @@
-//! Per-interface session resolution.
+//! The per-interface request layer: session resolution and the CSRF guard.
 //!
 //! Reads the interface's session cookie (and, failing that, its remember-me
-//! cookie), puts a [`Current`] in the request's extensions, and afterwards
-//! sets or clears cookies as the outcome requires. A request without either
-//! cookie does no store work at all.
+//! cookie), refuses unsafe methods without a valid CSRF token (see
+//! [`crate::csrf`]), puts one [`Current`] in the request's extensions, and
+//! afterwards sets or clears cookies as the outcome requires. A request
+//! without either session cookie does no store work at all. It is one layer,
+//! not two, because every layer costs a boxed future and a service clone on
+//! the hot path.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -16,13 +19,17 @@ use http::request::Parts;
 use tessera_cookies::find_cookie;
 use tessera_session::{LiveSession, RestoreOutcome};
 
-use crate::setcookie::append_unless_set;
+use crate::csrf::{self, Anchor};
+use crate::setcookie::{append, append_unless_set};
 use crate::{AppState, Iface, WebError, client};
 
-/// The session (if any) of the request's interface.
+/// What the layer learnt about the request: its interface, its session (if
+/// any) and its CSRF anchor.
 #[derive(Clone, Debug)]
 pub(crate) struct Current {
+    pub interface: tessera_core::Interface,
     pub live: Option<Arc<LiveSession>>,
+    pub anchor: Anchor,
 }
 
 /// What the middleware must do to the response's cookies.
@@ -36,7 +43,7 @@ pub(crate) async fn resolve<I: Iface>(State(state): State<AppState>, req: Reques
     let core = state.core();
     let mut changes = Changes::default();
     // The body is not `Sync`, so only the parts are borrowed across awaits.
-    let (mut parts, body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let headers = &parts.headers;
     let cookies = || headers.get_all(COOKIE).into_iter().map(|v| v.as_bytes());
 
@@ -66,10 +73,22 @@ pub(crate) async fn resolve<I: Iface>(State(state): State<AppState>, req: Reques
             Err(e) => return WebError::from(e).into_response(),
         }
     }
-    parts.extensions.insert(Current { live });
-    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let anchor = Anchor::from_request(&parts.headers, registry);
+    let mut req = Request::from_parts(parts, body);
+    if !req.method().is_safe() {
+        req = match csrf::check_unsafe(&state, I::INTERFACE, &anchor, live.as_deref(), req).await {
+            Ok(req) => req,
+            Err(refusal) => return refusal.into_response(),
+        };
+    }
+    let issued = anchor.issued();
+    req.extensions_mut().insert(Current { interface: I::INTERFACE, live, anchor });
+    let mut response = next.run(req).await;
     for cookie in changes.set {
         append_unless_set(&mut response, cookie);
+    }
+    if let Some(new_anchor) = issued.get() {
+        append(&mut response, registry.set(tessera_cookies::CookieId::Csrf, new_anchor.clone()));
     }
     response
 }
