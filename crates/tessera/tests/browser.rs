@@ -122,6 +122,18 @@ struct Setup {
     driver: Driver,
 }
 
+impl Drop for Setup {
+    /// A test that panics never closes its window: kill the browser that uses
+    /// this test's profile, so no Chromium outlives the test run.
+    fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .arg("-KILL")
+            .arg("-f")
+            .arg(format!("--user-data-dir={}", self.profile.display()))
+            .status();
+    }
+}
+
 async fn setup(email: &str) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
