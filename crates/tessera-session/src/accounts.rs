@@ -136,31 +136,6 @@ impl SessionCore {
         Ok(person)
     }
 
-    /// Checks `password` for the session's person: a re-authentication for a
-    /// sensitive change. On success the session gets a new ID and is no longer
-    /// "restored" (a privilege change).
-    pub async fn reauthenticate(
-        &self,
-        live: &LiveSession,
-        password: Password,
-        client: &ClientInfo,
-    ) -> Result<Option<(SessionToken, Arc<LiveSession>)>, CoreError> {
-        let person = self.person_of(live).await?;
-        if !self.inner.hasher.verify(password, Some(person.password_hash.clone())).await {
-            return Ok(None);
-        }
-        let rotated = self.rotate_session(live, false).await?;
-        let audit = Audit {
-            site: Some(person.site_id),
-            person: Some(person.id),
-            interface: Some(live.record.interface),
-            ip: client.ip.as_deref(),
-            ..Audit::default()
-        };
-        self.audit(AuditKind::Reauthenticated, audit).await;
-        Ok(Some(rotated))
-    }
-
     /// Changes the password of the session's person after checking the current
     /// one. Every other session and every remember-me series of the person
     /// ends; this session continues under a new ID, which is returned.

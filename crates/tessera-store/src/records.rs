@@ -101,11 +101,10 @@ pub enum AuditKind {
     PersonDisabled,
     PersonEnabled,
     RoleChanged,
-    Reauthenticated,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 13] = [
+    pub const ALL: [AuditKind; 12] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -118,7 +117,6 @@ impl AuditKind {
         Self::PersonDisabled,
         Self::PersonEnabled,
         Self::RoleChanged,
-        Self::Reauthenticated,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -135,7 +133,6 @@ impl AuditKind {
             Self::PersonDisabled => "person_disabled",
             Self::PersonEnabled => "person_enabled",
             Self::RoleChanged => "role_changed",
-            Self::Reauthenticated => "reauthenticated",
         }
     }
 

@@ -7,9 +7,7 @@
 //! A refused request reaches no handler, so nothing changes.
 //!
 //! Pages get their token through [`FormToken`], which issues the anchor
-//! cookie lazily: requests that render no form (APIs, assets) never pay for it.
-
-use std::sync::{Arc, OnceLock};
+//! lazily: requests that render no form (APIs, assets) never pay for it.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request};
@@ -25,53 +23,41 @@ use crate::{AppState, WebError};
 /// Forms larger than this are refused before the token is even looked at.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// The browser's CSRF anchor: the one its cookie holds, or one issued
-/// (lazily, by the first [`FormToken`]) for this response.
-#[derive(Clone, Debug)]
-pub(crate) struct Anchor {
-    existing: Option<String>,
-    issued: Arc<OnceLock<String>>,
-}
-
-impl Anchor {
-    /// The well-formed anchor of the request's CSRF cookie, if any.
-    pub fn from_request(headers: &http::HeaderMap, registry: &tessera_cookies::Registry) -> Self {
-        let existing =
-            find_cookie(headers.get_all(COOKIE).into_iter().map(|v| v.as_bytes()), registry.name(CookieId::Csrf))
-                .filter(|v| Csrf::is_anchor(v))
-                .and_then(|v| std::str::from_utf8(v).ok())
-                .map(str::to_owned);
-        Self { existing, issued: Arc::default() }
-    }
-
-    /// Where a newly issued anchor appears, for the layer to set its cookie.
-    pub fn issued(&self) -> Arc<OnceLock<String>> {
-        self.issued.clone()
-    }
-
-    fn value(&self, csrf: &Csrf) -> &str {
-        match &self.existing {
-            Some(a) => a,
-            None => self.issued.get_or_init(|| csrf.new_anchor()),
-        }
-    }
+/// The well-formed anchor of the request's CSRF cookie, if any.
+fn anchor_of<'h>(headers: &'h http::HeaderMap, registry: &tessera_cookies::Registry) -> Option<&'h str> {
+    find_cookie(headers.get_all(COOKIE).into_iter().map(|v| v.as_bytes()), registry.name(CookieId::Csrf))
+        .filter(|v| Csrf::is_anchor(v))
+        .and_then(|v| std::str::from_utf8(v).ok())
 }
 
 fn binding(live: Option<&LiveSession>) -> CsrfBinding<'_> {
     live.map_or(CsrfBinding::Anonymous, |l| CsrfBinding::Session(l.id_hash()))
 }
 
-/// Extractor: a fresh CSRF token for the forms of the page being rendered.
+/// Extractor: a fresh CSRF token for the forms of the page being rendered,
+/// and a new anchor when the browser has none yet (the page's
+/// [`Layout`](crate::pages::Layout) turns it into the CSRF cookie). Only
+/// pages with forms pay for any of this; the request layer does nothing for it.
 #[derive(Debug)]
-pub(crate) struct FormToken(pub String);
+pub(crate) struct FormToken {
+    pub token: String,
+    pub new_anchor: Option<String>,
+}
 
 impl FromRequestParts<AppState> for FormToken {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let current = parts.extensions.get::<Current>().ok_or(WebError::Forbidden("no CSRF context"))?;
-        let anchor = current.anchor.value(state.csrf());
-        Ok(Self(state.csrf().token(anchor.as_bytes(), current.interface, binding(current.live.as_deref()))))
+        let (anchor, new_anchor) = match anchor_of(&parts.headers, state.registry()) {
+            Some(existing) => (existing.to_owned(), None),
+            None => {
+                let fresh = state.csrf().new_anchor();
+                (fresh.clone(), Some(fresh))
+            }
+        };
+        let token = state.csrf().token(anchor.as_bytes(), current.interface, binding(current.live.as_deref()));
+        Ok(Self { token, new_anchor })
     }
 }
 
@@ -83,7 +69,6 @@ const REFUSED: &str = "This form was not sent from a Tessera page, or it has exp
 pub(crate) async fn check_unsafe(
     state: &AppState,
     interface: Interface,
-    anchor: &Anchor,
     live: Option<&LiveSession>,
     req: Request,
 ) -> Result<Request, WebError> {
@@ -98,7 +83,7 @@ pub(crate) async fn check_unsafe(
     {
         return Err(WebError::Forbidden("Cross-site form submissions are not accepted."));
     }
-    let anchor = anchor.existing.as_deref().ok_or(WebError::Forbidden(REFUSED))?;
+    let anchor = anchor_of(headers, state.registry()).ok_or(WebError::Forbidden(REFUSED))?.to_owned();
     let binding = binding(live);
 
     if let Some(token) = req.headers().get("x-csrf-token") {

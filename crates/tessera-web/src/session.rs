@@ -19,17 +19,15 @@ use http::request::Parts;
 use tessera_cookies::find_cookie;
 use tessera_session::{LiveSession, RestoreOutcome};
 
-use crate::csrf::{self, Anchor};
-use crate::setcookie::{append, append_unless_set};
+use crate::csrf;
+use crate::setcookie::append_unless_set;
 use crate::{AppState, Iface, WebError, client};
 
-/// What the layer learnt about the request: its interface, its session (if
-/// any) and its CSRF anchor.
+/// What the layer learnt about the request: its interface and its session (if any).
 #[derive(Clone, Debug)]
 pub(crate) struct Current {
     pub interface: tessera_core::Interface,
     pub live: Option<Arc<LiveSession>>,
-    pub anchor: Anchor,
 }
 
 /// What the middleware must do to the response's cookies.
@@ -73,22 +71,17 @@ pub(crate) async fn resolve<I: Iface>(State(state): State<AppState>, req: Reques
             Err(e) => return WebError::from(e).into_response(),
         }
     }
-    let anchor = Anchor::from_request(&parts.headers, registry);
     let mut req = Request::from_parts(parts, body);
     if !req.method().is_safe() {
-        req = match csrf::check_unsafe(&state, I::INTERFACE, &anchor, live.as_deref(), req).await {
+        req = match csrf::check_unsafe(&state, I::INTERFACE, live.as_deref(), req).await {
             Ok(req) => req,
             Err(refusal) => return refusal.into_response(),
         };
     }
-    let issued = anchor.issued();
-    req.extensions_mut().insert(Current { interface: I::INTERFACE, live, anchor });
+    req.extensions_mut().insert(Current { interface: I::INTERFACE, live });
     let mut response = next.run(req).await;
     for cookie in changes.set {
         append_unless_set(&mut response, cookie);
-    }
-    if let Some(new_anchor) = issued.get() {
-        append(&mut response, registry.set(tessera_cookies::CookieId::Csrf, new_anchor.clone()));
     }
     response
 }

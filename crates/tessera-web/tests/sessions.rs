@@ -347,6 +347,34 @@ async fn disabling_an_account_ends_all_its_sessions_and_remember_tokens_at_once(
 }
 
 #[tokio::test]
+async fn a_role_change_ends_the_persons_sessions_and_the_next_login_has_a_new_id_and_the_new_role() {
+    let app = TestApp::new().await;
+    let dan = app.person("dan@example.com", Role::User).await;
+    app.person("root@example.com", Role::Admin).await;
+    let mut portal = app.browser();
+    let old_session = portal.login_ok("", "dan@example.com", true).await;
+    let mut agent = app.browser();
+    let refused = agent.login("/agent", "dan@example.com", PASSWORD, false, Some(1001)).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "a user may not use the agent interface");
+    let mut admin = app.browser();
+    admin.login_ok("/admin", "root@example.com", false).await;
+
+    let token = admin.token("/admin/people").await;
+    let res = admin
+        .post_form("/admin/people/role", &[("_csrf", &token), ("person", &dan.id.to_string()), ("role", "agent")])
+        .await;
+    res.assert_redirect("/admin/people?done=role");
+
+    assert_eq!(app.stored_person(dan.id).await.role, Role::Agent);
+    assert!(!portal.logged_in("").await, "the session carrying the old privileges ended");
+    assert!(app.store.raw().remember_of_person(dan.id).await.expect("read").is_empty());
+    let new_session = portal.login_ok("", "dan@example.com", false).await;
+    assert_ne!(new_session, old_session, "a new session ID");
+    agent.login_ok("/agent", "dan@example.com", false).await;
+    assert_eq!(app.audit_count(dan.id, AuditKind::RoleChanged).await, 1);
+}
+
+#[tokio::test]
 async fn an_admin_cannot_disable_their_own_account() {
     let app = TestApp::new().await;
     let root = app.person("root@example.com", Role::Admin).await;

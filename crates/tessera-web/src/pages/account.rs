@@ -32,6 +32,7 @@ impl Done {
             "forgotten" => "The device was forgotten.",
             "disabled" => "The account was disabled; all its sessions and remembered devices ended.",
             "enabled" => "The account was enabled.",
+            "role" => "The role was changed; the person's sessions and remembered devices ended.",
             _ => return None,
         };
         Some(text.to_owned())
@@ -54,7 +55,7 @@ struct AccountPage {
 pub(crate) async fn overview<I: Iface>(
     State(state): State<AppState>,
     Authed { live, .. }: Authed<I>,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     let p = &live.person;
@@ -141,7 +142,7 @@ pub(crate) struct SessionsPage {
 pub(crate) async fn sessions<I: Iface>(
     State(state): State<AppState>,
     Authed { live, .. }: Authed<I>,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     let core = state.core();
@@ -219,7 +220,7 @@ struct PasswordPage {
 pub(crate) async fn password_page<I: Iface>(
     State(state): State<AppState>,
     Authed { live, .. }: Authed<I>,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
 ) -> Result<Response, WebError> {
     render(&PasswordPage { layout: Layout::new::<I>(&state, "Change password", Some(&live), csrf), error: None })
 }
@@ -236,10 +237,10 @@ pub(crate) async fn password_submit<I: Iface>(
     State(state): State<AppState>,
     Client(client): Client,
     Authed { live, .. }: Authed<I>,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, WebError> {
-    let refuse = |live: &LiveSession, csrf: String, message: String| -> Result<Response, WebError> {
+    let refuse = |live: &LiveSession, csrf: FormToken, message: String| -> Result<Response, WebError> {
         let page = PasswordPage {
             layout: Layout::new::<I>(&state, "Change password", Some(live), csrf),
             error: Some(message),
@@ -265,3 +266,5 @@ pub(crate) async fn password_submit<I: Iface>(
         Err(e) => refuse(&live, csrf, sentence(e)),
     }
 }
+
+super::pages!(AccountPage, SessionsPage, PasswordPage);

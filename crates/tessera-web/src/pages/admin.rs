@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use tessera_core::{PersonId, Timestamp};
+use tessera_core::{PersonId, Role, Timestamp};
 use tessera_store::{AuditFilter, AuditKind};
 
 use super::account::{Done, SessionRow, SessionsPage, parse_hash};
@@ -25,7 +25,7 @@ async fn names(state: &AppState, site: tessera_core::SiteId) -> Result<HashMap<P
 pub(crate) async fn sessions(
     State(state): State<AppState>,
     Authed { live, .. }: Authed<Admin>,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     let site = live.person.site_id;
@@ -71,6 +71,7 @@ pub(crate) async fn revoke_session(
 #[derive(Debug)]
 struct PersonRow {
     id: i64,
+    roles: [(&'static str, bool); 3],
     name: String,
     email: String,
     role: &'static str,
@@ -89,7 +90,7 @@ struct PeoplePage {
 pub(crate) async fn people(
     State(state): State<AppState>,
     Authed { live, .. }: Authed<Admin>,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     let people = state.core().store().people(live.person.site_id).await?;
@@ -97,6 +98,7 @@ pub(crate) async fn people(
         .iter()
         .map(|p| PersonRow {
             id: p.id.get(),
+            roles: [Role::User, Role::Agent, Role::Admin].map(|r| (r.as_str(), r == p.role)),
             name: p.name.to_string(),
             email: p.email.to_string(),
             role: p.role.as_str(),
@@ -135,6 +137,35 @@ async fn set_disabled(
     state.core().set_disabled(id, disabled, Some(admin.person.id)).await?;
     let done = if disabled { "disabled" } else { "enabled" };
     Ok(Redirect::to(&format!("/admin/people?done={done}")).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RoleForm {
+    person: String,
+    role: String,
+}
+
+/// Changes a person's role. Privileges live in sessions, so every session
+/// and remembered device of the person ends: they log in again and get a
+/// new session ID carrying the new role.
+pub(crate) async fn change_role(
+    State(state): State<AppState>,
+    Authed { live, .. }: Authed<Admin>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, WebError> {
+    let not_found = || WebError::BadRequest("That person does not exist.".into());
+    let id: PersonId = form.person.parse().map_err(|_| not_found())?;
+    let role = Role::parse(&form.role).map_err(|e| WebError::BadRequest(super::sentence(e)))?;
+    let person = state.core().store().person(id).await?.ok_or_else(not_found)?;
+    if person.site_id != live.person.site_id {
+        return Err(not_found());
+    }
+    if person.id == live.person.id {
+        return Err(WebError::BadRequest("You cannot change your own role.".into()));
+    }
+    state.core().set_role(id, role, Some(live.person.id)).await?;
+    Ok(Redirect::to("/admin/people?done=role").into_response())
 }
 
 pub(crate) async fn disable(
@@ -183,7 +214,7 @@ pub(crate) struct AuditQuery {
 pub(crate) async fn audit(
     State(state): State<AppState>,
     Authed { live, .. }: Authed<Admin>,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
     let site = live.person.site_id;
@@ -221,3 +252,5 @@ pub(crate) async fn audit(
         entries,
     })
 }
+
+super::pages!(PeoplePage, AuditPage);

@@ -28,7 +28,7 @@ struct LoginPage {
 
 fn login_form<I: Iface>(
     state: &AppState,
-    csrf: String,
+    csrf: FormToken,
     error: Option<String>,
     site_id: String,
     email: String,
@@ -46,7 +46,7 @@ fn login_form<I: Iface>(
 pub(crate) async fn login_page<I: Iface>(
     State(state): State<AppState>,
     MaybeAuthed(live): MaybeAuthed,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
 ) -> Result<Response, WebError> {
     if live.is_some() {
         return Ok(Redirect::to(&format!("{}/account", I::PREFIX)).into_response());
@@ -67,7 +67,7 @@ pub(crate) async fn login_submit<I: Iface>(
     State(state): State<AppState>,
     Client(client): Client,
     MaybeAuthed(previous): MaybeAuthed,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     let site = match I::INTERFACE {
@@ -80,7 +80,7 @@ pub(crate) async fn login_submit<I: Iface>(
         },
         _ => state.config().default_site,
     };
-    let fail = |status: StatusCode, message: String, csrf: String, form: LoginForm| -> Result<Response, WebError> {
+    let fail = |status: StatusCode, message: String, csrf: FormToken, form: LoginForm| -> Result<Response, WebError> {
         let page = login_form::<I>(&state, csrf, Some(message), form.site_id, form.email);
         Ok((status, render(&page)?).into_response())
     };
@@ -150,3 +150,5 @@ pub(crate) async fn logout<I: Iface>(
     }
     Ok(res)
 }
+
+super::pages!(LoginPage);

@@ -13,6 +13,7 @@ use http::StatusCode;
 use tessera_core::Timestamp;
 use tessera_session::LiveSession;
 
+use crate::csrf::FormToken;
 use crate::{Admin, Agent, AppState, Iface, Portal, WebError};
 
 pub(crate) use portal::{healthz, not_found};
@@ -27,25 +28,50 @@ pub(crate) struct Layout {
     pub css_url: String,
     pub user: Option<String>,
     pub csrf: String,
+    /// The CSRF cookie to set, when this page issued the browser's first anchor.
+    anchor_cookie: Option<cookie::Cookie<'static>>,
 }
 
 impl Layout {
-    pub fn new<I: Iface>(state: &AppState, title: &str, live: Option<&LiveSession>, csrf: String) -> Self {
+    pub fn new<I: Iface>(state: &AppState, title: &str, live: Option<&LiveSession>, csrf: FormToken) -> Self {
+        let anchor_cookie = csrf.new_anchor.map(|anchor| state.registry().set(tessera_cookies::CookieId::Csrf, anchor));
         Self {
+            anchor_cookie,
             page_title: title.to_owned(),
             area: I::TITLE,
             prefix: I::PREFIX,
             home: if I::PREFIX.is_empty() { "/".into() } else { I::PREFIX.into() },
             css_url: state.assets().css_url(),
             user: live.map(|l| l.person.name.to_string()),
-            csrf,
+            csrf: csrf.token,
         }
     }
 }
 
-/// Renders a template into an HTML response.
-pub(crate) fn render(page: &impl Template) -> Result<Response, WebError> {
-    Ok(Html(page.render()?).into_response())
+/// A full page: a template with the common frame.
+pub(crate) trait Page: Template {
+    fn layout(&self) -> &Layout;
+}
+
+macro_rules! pages {
+    ($($page:ty),* $(,)?) => {
+        $(impl $crate::pages::Page for $page {
+            fn layout(&self) -> &$crate::pages::Layout {
+                &self.layout
+            }
+        })*
+    };
+}
+pub(crate) use pages;
+
+/// Renders a page into an HTML response, setting the CSRF cookie if the page
+/// issued the browser's anchor (only pages with forms ever do).
+pub(crate) fn render(page: &impl Page) -> Result<Response, WebError> {
+    let mut res = Html(page.render()?).into_response();
+    if let Some(cookie) = &page.layout().anchor_cookie {
+        crate::setcookie::append(&mut res, cookie.clone());
+    }
+    Ok(res)
 }
 
 #[derive(Template)]
@@ -66,6 +92,7 @@ pub(crate) fn message_page(status: StatusCode, message: &str) -> String {
         css_url: crate::assets::Assets::build().css_url(),
         user: None,
         csrf: String::new(),
+        anchor_cookie: None,
     };
     let heading = status.canonical_reason().unwrap_or("Error");
     MessagePage { layout, heading, message }
@@ -123,5 +150,6 @@ pub(crate) fn admin_routes() -> Router<AppState> {
         .route("/people", get(admin::people))
         .route("/people/disable", post(admin::disable))
         .route("/people/enable", post(admin::enable))
+        .route("/people/role", post(admin::change_role))
         .route("/audit", get(admin::audit))
 }

@@ -22,7 +22,7 @@ struct HomePage<'a> {
 pub(crate) async fn home(
     State(state): State<AppState>,
     MaybeAuthed(live): MaybeAuthed,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
 ) -> Result<Response, WebError> {
     let layout = Layout::new::<Portal>(&state, "Help Center", live.as_deref(), csrf);
     render(&HomePage { layout, heading: "Help Center", intro: "Welcome. The knowledge base is on its way." })
@@ -31,7 +31,7 @@ pub(crate) async fn home(
 pub(crate) async fn interface_home<I: Iface>(
     State(state): State<AppState>,
     MaybeAuthed(live): MaybeAuthed,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
 ) -> Result<Response, WebError> {
     if live.is_none() {
         return Ok(axum::response::Redirect::to(&format!("{}/login", I::PREFIX)).into_response());
@@ -51,7 +51,7 @@ struct CookiesPage {
 pub(crate) async fn cookie_policy(
     State(state): State<AppState>,
     MaybeAuthed(live): MaybeAuthed,
-    FormToken(csrf): FormToken,
+    csrf: FormToken,
 ) -> Result<Response, WebError> {
     let layout = Layout::new::<Portal>(&state, "Cookies", live.as_deref(), csrf);
     render(&CookiesPage { layout, table: state.registry().to_html_table() })
@@ -89,3 +89,5 @@ pub(crate) async fn healthz() -> &'static str {
 pub(crate) async fn not_found() -> WebError {
     WebError::NotFound
 }
+
+super::pages!(HomePage<'_>, CookiesPage);
