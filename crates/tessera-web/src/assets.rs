@@ -1,32 +1,29 @@
 //! Static assets, served under content-hashed names so they can be cached forever.
 
-use axum::extract::{Path, State};
+use std::sync::LazyLock;
+
+use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, header};
 use sha2::{Digest, Sha256};
 
-use crate::{AppState, WebError};
+use crate::WebError;
 
 const CSS: &str = include_str!("../assets/tessera.css");
 
-#[derive(Debug)]
-pub(crate) struct Assets {
-    /// `tessera.<hash>.css`
-    pub css_name: String,
+/// The stylesheet's URL, `/assets/tessera.<hash>.css`. The content is compiled
+/// in, so the hash is computed once per process.
+static CSS_URL: LazyLock<String> = LazyLock::new(|| {
+    let digest = Sha256::digest(CSS.as_bytes());
+    format!("/assets/tessera.{}.css", hex::encode(&digest[..6]))
+});
+
+pub(crate) fn css_url() -> &'static str {
+    &CSS_URL
 }
 
-impl Assets {
-    pub fn build() -> Self {
-        let digest = Sha256::digest(CSS.as_bytes());
-        Self { css_name: format!("tessera.{}.css", hex::encode(&digest[..6])) }
-    }
-    pub fn css_url(&self) -> String {
-        format!("/assets/{}", self.css_name)
-    }
-}
-
-pub(crate) async fn serve(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, WebError> {
-    if file != state.assets().css_name {
+pub(crate) async fn serve(Path(file): Path<String>) -> Result<Response, WebError> {
+    if css_url().strip_prefix("/assets/") != Some(file.as_str()) {
         return Err(WebError::NotFound);
     }
     let mut res = CSS.into_response();

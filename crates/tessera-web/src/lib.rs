@@ -53,13 +53,12 @@ struct StateInner {
     registry: Registry,
     csrf: Csrf,
     config: WebConfig,
-    assets: assets::Assets,
 }
 
 impl AppState {
     pub fn new(core: SessionCore, registry: Registry, key: &SecretKey, config: WebConfig) -> Self {
         let csrf = Csrf::new(key);
-        Self { inner: Arc::new(StateInner { core, registry, csrf, config, assets: assets::Assets::build() }) }
+        Self { inner: Arc::new(StateInner { core, registry, csrf, config }) }
     }
     pub fn core(&self) -> &SessionCore {
         &self.inner.core
@@ -72,9 +71,6 @@ impl AppState {
     }
     pub(crate) fn csrf(&self) -> &Csrf {
         &self.inner.csrf
-    }
-    pub(crate) fn assets(&self) -> &assets::Assets {
-        &self.inner.assets
     }
 }
 

@@ -25,7 +25,7 @@ pub(crate) struct Layout {
     pub area: &'static str,
     pub prefix: &'static str,
     pub home: String,
-    pub css_url: String,
+    pub css_url: &'static str,
     pub user: Option<String>,
     pub csrf: String,
     /// The CSRF cookie to set, when this page issued the browser's first anchor.
@@ -41,7 +41,7 @@ impl Layout {
             area: I::TITLE,
             prefix: I::PREFIX,
             home: if I::PREFIX.is_empty() { "/".into() } else { I::PREFIX.into() },
-            css_url: state.assets().css_url(),
+            css_url: crate::assets::css_url(),
             user: live.map(|l| l.person.name.to_string()),
             csrf: csrf.token,
         }
@@ -89,7 +89,7 @@ pub(crate) fn message_page(status: StatusCode, message: &str) -> String {
         area: "",
         prefix: "",
         home: "/".into(),
-        css_url: crate::assets::Assets::build().css_url(),
+        css_url: crate::assets::css_url(),
         user: None,
         csrf: String::new(),
         anchor_cookie: None,
