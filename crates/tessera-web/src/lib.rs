@@ -76,7 +76,7 @@ impl AppState {
 
 /// One interface's routes wrapped in its session-and-CSRF layer.
 fn interface<I: Iface>(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
-    routes.layer(from_fn_with_state(state.clone(), session::resolve::<I>))
+    routes.layer(session::InterfaceLayer::<I>::new(state.clone()))
 }
 
 /// The whole application.

@@ -8,16 +8,19 @@
 //! not two, because every layer costs a boxed future and a service clone on
 //! the hot path.
 
+use std::convert::Infallible;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use axum::extract::{FromRequestParts, Request, State};
-use axum::middleware::Next;
+use axum::extract::{FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use http::header::COOKIE;
 use http::request::Parts;
 use tessera_cookies::find_cookie;
 use tessera_session::{LiveSession, RestoreOutcome};
+use tower::{Layer, Service};
 
 use crate::csrf;
 use crate::setcookie::append_unless_set;
@@ -36,7 +39,75 @@ struct Changes {
     set: Vec<cookie::Cookie<'static>>,
 }
 
-pub(crate) async fn resolve<I: Iface>(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The layer for interface `I`. A hand-written tower layer rather than
+/// `axum::middleware::from_fn`: that one boxes a second service and a second
+/// future per request, which the benchmark showed on the hot path.
+pub(crate) struct InterfaceLayer<I> {
+    state: AppState,
+    _iface: PhantomData<fn() -> I>,
+}
+
+impl<I> InterfaceLayer<I> {
+    pub fn new(state: AppState) -> Self {
+        Self { state, _iface: PhantomData }
+    }
+}
+
+impl<I> Clone for InterfaceLayer<I> {
+    fn clone(&self) -> Self {
+        Self::new(self.state.clone())
+    }
+}
+
+impl<I: Iface, S> Layer<S> for InterfaceLayer<I> {
+    type Service = InterfaceService<I, S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        InterfaceService { state: self.state.clone(), inner, _iface: PhantomData }
+    }
+}
+
+pub(crate) struct InterfaceService<I, S> {
+    state: AppState,
+    inner: S,
+    _iface: PhantomData<fn() -> I>,
+}
+
+impl<I, S: Clone> Clone for InterfaceService<I, S> {
+    fn clone(&self) -> Self {
+        Self { state: self.state.clone(), inner: self.inner.clone(), _iface: PhantomData }
+    }
+}
+
+impl<I, S> Service<Request> for InterfaceService<I, S>
+where
+    I: Iface,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The standard tower dance: the clone takes the place of the service
+        // that was polled ready, which goes into the future.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let state = self.state.clone();
+        Box::pin(async move { Ok(resolve::<I, S>(state, req, inner).await) })
+    }
+}
+
+async fn resolve<I, S>(state: AppState, req: Request, mut inner: S) -> Response
+where
+    I: Iface,
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
     let registry = state.registry();
     let core = state.core();
     let mut changes = Changes::default();
@@ -79,7 +150,7 @@ pub(crate) async fn resolve<I: Iface>(State(state): State<AppState>, req: Reques
         };
     }
     req.extensions_mut().insert(Current { interface: I::INTERFACE, live });
-    let mut response = next.run(req).await;
+    let Ok(mut response) = inner.call(req).await;
     for cookie in changes.set {
         append_unless_set(&mut response, cookie);
     }

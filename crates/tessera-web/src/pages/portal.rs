@@ -77,7 +77,12 @@ pub(crate) async fn api_session(MaybeAuthed(live): MaybeAuthed) -> Response {
             expires_at: live.record.expires_at.unix(),
         })
         .into_response(),
-        None => (StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "not logged in" }))).into_response(),
+        None => (
+            StatusCode::UNAUTHORIZED,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            r#"{"error":"not logged in"}"#,
+        )
+            .into_response(),
     }
 }
 
