@@ -26,6 +26,8 @@ pub(crate) fn run(args: ServeArgs) -> Result<()> {
     }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&settings.server.log).context("server.log")?)
+        // Logs on stderr; stdout carries only the banner (scripts read the address from it).
+        .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     #[cfg(feature = "test-clock")]
@@ -40,7 +42,7 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
     datadir::ensure(data)?;
     let key = datadir::secret_key(data)?;
     let store: Arc<dyn Store> = Arc::new(datadir::open_store(data).await?);
-    let clock = make_clock(test_clock);
+    let (clock, manual_clock) = make_clock(test_clock);
     let site = SiteId::new(settings.server.default_site)?;
     store.ensure_site(site, "Default site", clock.now()).await?;
 
@@ -70,7 +72,7 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
         config,
     );
     let app = tessera_web::app(state);
-    let app = with_test_clock(app, &clock);
+    let app = with_test_clock(app, manual_clock);
 
     let purge = spawn_purge(core.clone(), settings.server.purge_interval_seconds);
     print_banner(&origin.origin, local, data, store.as_ref(), site).await;
@@ -85,26 +87,23 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
     Ok(())
 }
 
-#[cfg(feature = "test-clock")]
-type ServerClock = tessera_core::ManualClock;
-
-fn make_clock(test_clock: bool) -> Arc<dyn Clock> {
+/// The server's clock: the system's, or with `--test-clock` (only in builds
+/// with the `test-clock` feature) a manual one that tests can move.
+fn make_clock(test_clock: bool) -> (Arc<dyn Clock>, Option<tessera_core::ManualClock>) {
     #[cfg(feature = "test-clock")]
     if test_clock {
         tracing::warn!("TEST CLOCK ENABLED: POST /__test/clock?advance=SECONDS moves time. Never use in production.");
-        return Arc::new(ServerClock::new(SystemClock.now()));
+        let manual = tessera_core::ManualClock::new(SystemClock.now());
+        return (Arc::new(manual.clone()), Some(manual));
     }
     let _ = test_clock;
-    Arc::new(SystemClock)
+    (Arc::new(SystemClock), None)
 }
 
 #[cfg(feature = "test-clock")]
-fn with_test_clock(app: axum::Router, clock: &Arc<dyn Clock>) -> axum::Router {
+fn with_test_clock(app: axum::Router, manual: Option<tessera_core::ManualClock>) -> axum::Router {
     use axum::extract::Query;
-    // Recover the manual clock: make_clock only ever builds one when the flag is on.
-    let Some(manual) = (clock.as_ref() as &dyn std::any::Any).downcast_ref::<ServerClock>().cloned() else {
-        return app;
-    };
+    let Some(manual) = manual else { return app };
     #[derive(serde::Deserialize)]
     struct Advance {
         advance: i64,
@@ -119,7 +118,7 @@ fn with_test_clock(app: axum::Router, clock: &Arc<dyn Clock>) -> axum::Router {
 }
 
 #[cfg(not(feature = "test-clock"))]
-fn with_test_clock(app: axum::Router, _clock: &Arc<dyn Clock>) -> axum::Router {
+fn with_test_clock(app: axum::Router, _manual: Option<tessera_core::ManualClock>) -> axum::Router {
     app
 }
 

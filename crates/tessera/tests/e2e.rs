@@ -209,3 +209,30 @@ fn the_readme_cookie_table_is_exactly_what_the_registry_generates() {
         "README.md's cookie table is stale; paste the output of `tessera cookies`:\n{table}"
     );
 }
+
+/// Only in builds with the `test-clock` feature (the test suite is run with
+/// `--all-features`); a default build has neither the flag nor the route.
+#[cfg(feature = "test-clock")]
+#[tokio::test]
+async fn the_test_clock_moves_the_servers_time_only_when_started_with_the_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    assert!(add_user(&data, "ida@example.com", "user").status.success());
+    let advance = |base: &str| {
+        let url = format!("{base}/__test/clock?advance=3601");
+        async move { reqwest::Client::new().post(url).send().await.expect("POST").status().as_u16() }
+    };
+
+    let server = Server::start(&data);
+    assert_eq!(advance(&server.base).await, 404, "no clock route without --test-clock");
+    server.stop();
+
+    let server = Server::start_with(&data, &["--test-clock"]);
+    let mut browser = Browser::new();
+    browser.login(&server.base, "ida@example.com", false).await;
+    assert_eq!(browser.get(&format!("{}/account", server.base)).await.0, 200);
+    assert_eq!(advance(&server.base).await, 200);
+    let (status, _) = browser.get(&format!("{}/account", server.base)).await;
+    assert_eq!(status, 303, "an hour and a second idle: the portal session expired on the real server");
+    server.stop();
+}

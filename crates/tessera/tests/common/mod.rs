@@ -17,10 +17,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path) -> Self {
+        Self::start_with(data, &[])
+    }
+
+    /// Starts the server with extra `serve` arguments.
+    pub fn start_with(data: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(BIN)
             .args(["serve", "--data"])
             .arg(data)
             .args(["--bind", "127.0.0.1:0"])
+            .args(extra)
             .env("TESSERA_PASSWORD__ARGON2_MEMORY_KIB", "256")
             .env("TESSERA_PASSWORD__ARGON2_ITERATIONS", "1")
             .stdout(Stdio::piped())
