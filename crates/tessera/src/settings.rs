@@ -56,8 +56,16 @@ impl Settings {
                 figment = figment.merge(Toml::file(&file));
             }
         }
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("TESSERA_") && !name.contains("__") {
+                eprintln!("note: ignoring {name}: setting variables look like TESSERA_<SECTION>__<KEY>");
+            }
+        }
         let settings: Settings = figment
-            .merge(Env::prefixed("TESSERA_").split("__"))
+            // Only TESSERA_<SECTION>__<KEY> names are settings (an unknown one is an
+            // error); other TESSERA_* variables belong to tools around Tessera.
+            .merge(Env::prefixed("TESSERA_").filter(|key| key.as_str().contains("__")).split("__"))
             .extract()
             .context("invalid settings (tessera.toml or TESSERA_* environment variables)")?;
         settings.validate()?;

@@ -197,6 +197,8 @@ fn settings_from_the_environment_override_the_file_and_bad_settings_are_refused(
     assert!(ok && out.contains("\"max_age_seconds\": 7200"), "environment wins over the file: {out}");
     let (ok, _, err) = json(&[("TESSERA_REMEMBER__PORTAL_MAX_AGE_SECONDZ", "1")]);
     assert!(!ok && err.contains("invalid settings"), "a typo is an error, not a silent default: {err}");
+    let (ok, _, err) = json(&[("TESSERA_REQUIRE_BROWSER", "1")]);
+    assert!(ok && err.contains("ignoring TESSERA_REQUIRE_BROWSER"), "not a setting, but said so: {err}");
 }
 
 #[test]
