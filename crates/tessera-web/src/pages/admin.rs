@@ -119,21 +119,33 @@ pub(crate) struct PersonForm {
     person: String,
 }
 
+/// The person named by a form field, if they are on the admin's site and are
+/// not the admin (who must not lock themselves out).
+async fn someone_else_on_site(
+    state: &AppState,
+    admin: &tessera_session::LiveSession,
+    field: &str,
+    yourself: &'static str,
+) -> Result<PersonId, WebError> {
+    let not_found = || WebError::BadRequest("That person does not exist.".into());
+    let id: PersonId = field.parse().map_err(|_| not_found())?;
+    let person = state.core().store().person(id).await?.ok_or_else(not_found)?;
+    if person.site_id != admin.person.site_id {
+        return Err(not_found());
+    }
+    if person.id == admin.person.id {
+        return Err(WebError::BadRequest(yourself.into()));
+    }
+    Ok(id)
+}
+
 async fn set_disabled(
     state: &AppState,
     admin: &tessera_session::LiveSession,
     form: PersonForm,
     disabled: bool,
 ) -> Result<Response, WebError> {
-    let not_found = || WebError::BadRequest("That person does not exist.".into());
-    let id: PersonId = form.person.parse().map_err(|_| not_found())?;
-    let person = state.core().store().person(id).await?.ok_or_else(not_found)?;
-    if person.site_id != admin.person.site_id {
-        return Err(not_found());
-    }
-    if person.id == admin.person.id {
-        return Err(WebError::BadRequest("You cannot disable your own account.".into()));
-    }
+    let id = someone_else_on_site(state, admin, &form.person, "You cannot disable your own account.").await?;
     state.core().set_disabled(id, disabled, Some(admin.person.id)).await?;
     let done = if disabled { "disabled" } else { "enabled" };
     Ok(Redirect::to(&format!("/admin/people?done={done}")).into_response())
@@ -154,16 +166,8 @@ pub(crate) async fn change_role(
     Authed { live, .. }: Authed<Admin>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, WebError> {
-    let not_found = || WebError::BadRequest("That person does not exist.".into());
-    let id: PersonId = form.person.parse().map_err(|_| not_found())?;
     let role = Role::parse(&form.role).map_err(|e| WebError::BadRequest(super::sentence(e)))?;
-    let person = state.core().store().person(id).await?.ok_or_else(not_found)?;
-    if person.site_id != live.person.site_id {
-        return Err(not_found());
-    }
-    if person.id == live.person.id {
-        return Err(WebError::BadRequest("You cannot change your own role.".into()));
-    }
+    let id = someone_else_on_site(&state, &live, &form.person, "You cannot change your own role.").await?;
     state.core().set_role(id, role, Some(live.person.id)).await?;
     Ok(Redirect::to("/admin/people?done=role").into_response())
 }
