@@ -39,6 +39,9 @@ pub struct WebConfig {
     pub https: bool,
     /// The site the Help Center and admin interface serve.
     pub default_site: SiteId,
+    /// Reverse proxies whose `X-Forwarded-For` is believed. Empty: the
+    /// socket's peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Shared state of every handler. Cheap to clone.

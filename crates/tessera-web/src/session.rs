@@ -128,7 +128,7 @@ where
         && let Some(remember_id) = I::REMEMBER_COOKIE
         && let Some(value) = find_cookie(cookies(), registry.name(remember_id))
     {
-        let client = client::client_info(&parts.extensions, headers);
+        let client = client::client_info(&parts.extensions, headers, &state.config().trusted_proxies);
         match core.restore(I::INTERFACE, value, &client).await {
             Ok(RestoreOutcome::Restored { session, live: restored, remember }) => {
                 changes.set.retain(|c| c.name() != registry.name(I::SESSION_COOKIE));

@@ -136,6 +136,41 @@ async fn per_ip_throttling_spans_accounts() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_throttling_follows_the_forwarded_client_not_the_proxy() {
+    const PROXY: &str = "10.0.0.1";
+    let app = TestApp::configured(
+        |s| {
+            s.throttle.ip_free_attempts = 3;
+            s.throttle.account_free_attempts = 100;
+        },
+        |w| w.trusted_proxies = vec![PROXY.parse().expect("an IP")],
+    )
+    .await;
+    for name in ["ann", "ben", "cy", "dee"] {
+        app.person(&format!("{name}@example.com"), Role::User).await;
+    }
+    // The attacker also forges an X-Forwarded-For entry; the proxy appends the real address.
+    let mut sprayer = app.browser().behind_proxy(PROXY, "198.51.100.1, 203.0.113.50");
+    for name in ["ann", "ben", "cy"] {
+        let res = sprayer.login("", &format!("{name}@example.com"), "Winter2024!", false, None).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    let res = sprayer.login("", "dee@example.com", PASSWORD, false, None).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "the attacker's own address is throttled");
+
+    // Everyone else comes through the same proxy and is not affected.
+    let mut neighbour = app.browser().behind_proxy(PROXY, "198.51.100.1");
+    neighbour.login("", "dee@example.com", PASSWORD, false, None).await.assert_redirect("/account");
+    let recorded = app.audit_ips(AuditKind::LoginSucceeded).await;
+    assert_eq!(recorded, vec!["198.51.100.1".to_owned()], "the audit log shows the client, not the proxy");
+
+    // An untrusted peer's X-Forwarded-For is not believed.
+    let mut direct = app.browser().behind_proxy("203.0.113.50", "192.0.2.77");
+    let res = direct.login("", "dee@example.com", PASSWORD, false, None).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "same address as the sprayer, whatever the header says");
+}
+
+#[tokio::test]
 async fn agent_login_requires_a_valid_site_id_and_the_agent_role() {
     let app = TestApp::new().await;
     let other_site = app.site(2002).await;

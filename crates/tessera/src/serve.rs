@@ -64,6 +64,7 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
         secure_cookies: origin.secure_cookies,
         https: origin.https,
         default_site: site,
+        trusted_proxies: settings.trusted_proxies()?,
     };
     let state = AppState::new(
         core.clone(),

@@ -32,6 +32,8 @@ pub(crate) struct ServerSettings {
     pub purge_interval_seconds: u64,
     /// `tracing` filter, e.g. "info" or "tessera=debug,info".
     pub log: String,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -42,6 +44,7 @@ impl Default for ServerSettings {
             default_site: SiteId::DEFAULT.get(),
             purge_interval_seconds: 600,
             log: "info".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -82,7 +85,16 @@ impl Settings {
             bail!("remember-me lifetimes must be positive");
         }
         SiteId::new(self.server.default_site).context("server.default_site")?;
+        self.trusted_proxies()?;
         Ok(())
+    }
+
+    pub fn trusted_proxies(&self) -> Result<Vec<std::net::IpAddr>> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|p| p.trim().parse().with_context(|| format!("server.trusted_proxies: {p:?} is not an IP address")))
+            .collect()
     }
 
     pub fn core(&self) -> CoreSettings {

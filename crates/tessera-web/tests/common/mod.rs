@@ -99,6 +99,7 @@ impl TestApp {
             secure_cookies: true,
             https: false,
             default_site: SiteId::DEFAULT,
+            trusted_proxies: Vec::new(),
         };
         web(&mut web_config);
         let dir = tempfile::tempdir().expect("create a temporary directory");
@@ -203,6 +204,13 @@ impl TestApp {
     pub async fn audit_count(&self, person: PersonId, kind: AuditKind) -> usize {
         let filter = AuditFilter { person_id: Some(person), kind: Some(kind), limit: 1_000, ..AuditFilter::default() };
         tessera_store::AuditStore::audit(self.store.raw(), &filter).await.expect("read the audit log").len()
+    }
+
+    /// The client IPs recorded with every audit event of `kind`, oldest first.
+    pub async fn audit_ips(&self, kind: AuditKind) -> Vec<String> {
+        let filter = AuditFilter { kind: Some(kind), limit: 1_000, ..AuditFilter::default() };
+        let entries = tessera_store::AuditStore::audit(self.store.raw(), &filter).await.expect("read the audit log");
+        entries.into_iter().rev().filter_map(|e| e.event.ip).collect()
     }
 
     /// Sends a request straight into the router and checks the response.
@@ -366,11 +374,19 @@ pub struct Browser {
     jar: BTreeMap<String, String>,
     pub ip: Option<SocketAddr>,
     pub user_agent: String,
+    /// `X-Forwarded-For` as a proxy in front of this browser would send it.
+    pub forwarded_for: Option<String>,
 }
 
 impl Browser {
     pub fn new(app: TestApp) -> Self {
-        Self { app, jar: BTreeMap::new(), ip: None, user_agent: FIREFOX.into() }
+        Self { app, jar: BTreeMap::new(), ip: None, user_agent: FIREFOX.into(), forwarded_for: None }
+    }
+
+    /// This browser, seen through a proxy at `proxy` that reports it as `forwarded_for`.
+    pub fn behind_proxy(mut self, proxy: &str, forwarded_for: &str) -> Self {
+        self.forwarded_for = Some(forwarded_for.into());
+        self.at_ip(proxy)
     }
 
     /// This browser, connecting from `ip`.
@@ -404,6 +420,9 @@ impl Browser {
         }
         if let Some(ip) = self.ip {
             b = b.extension(ConnectInfo(ip));
+        }
+        if let Some(xff) = &self.forwarded_for {
+            b = b.header("x-forwarded-for", xff);
         }
         b
     }
