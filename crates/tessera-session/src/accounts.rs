@@ -30,6 +30,19 @@ pub enum LoginError {
     Core(#[from] CoreError),
 }
 
+/// Why an email change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum EmailChange {
+    #[error("the current password is not correct")]
+    WrongPassword,
+    #[error("{0}")]
+    Invalid(tessera_core::ParseError),
+    #[error("another account on this site already uses that email address")]
+    Taken,
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
 /// Why a password change was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordChange {
@@ -153,7 +166,44 @@ impl SessionCore {
         }
         let phc = self.inner.hasher.hash(new).await?;
         self.inner.store.set_password_hash(person.id, &phc, self.now()).await.map_err(CoreError::from)?;
-        self.inner.store.delete_remember_of_person(person.id).await.map_err(CoreError::from)?;
+        Ok(self.after_credential_change(live, &person, AuditKind::PasswordChanged, client).await?)
+    }
+
+    /// Changes the email (the login name) of the session's person after
+    /// checking their password — always, and so also for a session restored
+    /// by remember-me. Like a password change, it ends every other session and
+    /// remember-me series; this session continues under a new ID.
+    pub async fn change_email(
+        &self,
+        live: &LiveSession,
+        current: Password,
+        new_text: &str,
+        client: &ClientInfo,
+    ) -> Result<(SessionToken, Arc<LiveSession>), EmailChange> {
+        let email = Email::parse(new_text).map_err(EmailChange::Invalid)?;
+        let person = self.person_of(live).await?;
+        if !self.inner.hasher.verify(current, Some(person.password_hash.clone())).await {
+            return Err(EmailChange::WrongPassword);
+        }
+        match self.inner.store.set_email(person.id, &email, self.now()).await {
+            Ok(_) => {}
+            Err(StoreError::Conflict(_)) => return Err(EmailChange::Taken),
+            Err(e) => return Err(EmailChange::Core(e.into())),
+        }
+        Ok(self.after_credential_change(live, &person, AuditKind::EmailChanged, client).await?)
+    }
+
+    /// After a change of login credentials: every other session and every
+    /// remember-me series ends (whoever else holds them must log in with the
+    /// new credentials), and this session gets a new ID.
+    async fn after_credential_change(
+        &self,
+        live: &LiveSession,
+        person: &Person,
+        kind: AuditKind,
+        client: &ClientInfo,
+    ) -> Result<(SessionToken, Arc<LiveSession>), CoreError> {
+        self.inner.store.delete_remember_of_person(person.id).await?;
         self.revoke_sessions_of(person.id, None, Some(live.id_hash())).await?;
         let rotated = self.rotate_session(live, false).await?;
         let audit = Audit {
@@ -163,7 +213,7 @@ impl SessionCore {
             ip: client.ip.as_deref(),
             ..Audit::default()
         };
-        self.audit(AuditKind::PasswordChanged, audit).await;
+        self.audit(kind, audit).await;
         Ok(rotated)
     }
 

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use tessera_core::Clock;
 use tessera_store::Store;
 
-pub use accounts::{ClientInfo, LoginError, PasswordChange};
+pub use accounts::{ClientInfo, EmailChange, LoginError, PasswordChange};
 pub use csrf::{Csrf, CsrfBinding};
 pub use error::CoreError;
 pub use password::PasswordHasher;

@@ -105,6 +105,17 @@ impl PersonStore for SqliteStore {
         self.update_person(query.bind(role.as_str()).bind(now.unix()), id).await
     }
 
+    async fn set_email(&self, id: PersonId, email: &Email, now: Timestamp) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE people SET email = ?, updated_at = ? WHERE id = ?")
+            .bind(email.as_str())
+            .bind(now.unix())
+            .bind(id.get())
+            .execute(&self.pool)
+            .await
+            .map_err(crate::conflict_or_backend("email already taken on this site"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn set_disabled(&self, id: PersonId, disabled: bool, now: Timestamp) -> StoreResult<bool> {
         let query = sqlx::query("UPDATE people SET disabled = ?, updated_at = ? WHERE id = ?");
         self.update_person(query.bind(disabled).bind(now.unix()), id).await

@@ -47,7 +47,7 @@ macro_rules! conformance_tests {
             person_round_trips_through_every_lookup,
             email_is_unique_per_site_but_not_across_sites,
             people_lists_only_the_sites_people,
-            person_updates_role_password_disabled_and_updated_at,
+            person_updates_role_password_disabled_email_and_updated_at,
             session_round_trips_every_field,
             insert_session_refuses_a_duplicate_hash,
             touch_only_raises_last_seen,
@@ -330,7 +330,7 @@ pub async fn people_lists_only_the_sites_people<S: Store>(store: &S) {
 
 /// Each setter changes its field and `updated_at` only, reports true, and
 /// reports false (changing nothing) for an unknown person.
-pub async fn person_updates_role_password_disabled_and_updated_at<S: Store>(store: &S) {
+pub async fn person_updates_role_password_disabled_email_and_updated_at<S: Store>(store: &S) {
     let site = site_id(1001);
     let ann = person_on(store, site, "ann@example.com").await;
     let bob = person_on(store, site, "bob@example.com").await;
@@ -355,12 +355,28 @@ pub async fn person_updates_role_password_disabled_and_updated_at<S: Store>(stor
     expected.disabled = false;
     expected.updated_at = at(40);
     assert_eq!(store.person(ann.id).await.expect("person"), Some(expected.clone()));
+
+    let new_email = Email::parse("ann.new@example.com").expect("email");
+    assert!(store.set_email(ann.id, &new_email, at(45)).await.expect("set_email"));
+    expected.email = new_email.clone();
+    expected.updated_at = at(45);
+    assert_eq!(store.person(ann.id).await.expect("person"), Some(expected.clone()));
+    assert_eq!(store.person_by_email(site, &new_email).await.expect("by email"), Some(expected.clone()));
+    let old_email = Email::parse("ann@example.com").expect("email");
+    assert_eq!(store.person_by_email(site, &old_email).await.expect("by email"), None, "the old email is free");
+    match store.set_email(ann.id, &bob.email, at(46)).await {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("taking another person's email must be a Conflict, got {other:?}"),
+    }
+    assert_eq!(store.person(ann.id).await.expect("person"), Some(expected.clone()), "a refused change changes nothing");
     assert_eq!(expected.created_at, ann.created_at, "created_at never moves");
 
     let ghost = PersonId::new(ann.id.get() + bob.id.get() + 1_000);
     assert!(!store.set_password_hash(ghost, "x", at(50)).await.expect("set_password_hash"), "unknown person");
     assert!(!store.set_role(ghost, Role::User, at(50)).await.expect("set_role"), "unknown person");
     assert!(!store.set_disabled(ghost, true, at(50)).await.expect("set_disabled"), "unknown person");
+    let spare = Email::parse("spare@example.com").expect("email");
+    assert!(!store.set_email(ghost, &spare, at(50)).await.expect("set_email"), "unknown person");
     assert_eq!(store.person(ghost).await.expect("person"), None, "setters never create a person");
     assert_eq!(store.person(bob.id).await.expect("person"), Some(bob), "other people are untouched");
 }

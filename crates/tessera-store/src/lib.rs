@@ -55,6 +55,8 @@ pub trait PersonStore {
     /// Returns false if there is no such person.
     async fn set_password_hash(&self, id: PersonId, phc: &str, now: Timestamp) -> StoreResult<bool>;
     async fn set_role(&self, id: PersonId, role: Role, now: Timestamp) -> StoreResult<bool>;
+    /// Fails with [`StoreError::Conflict`] if the email is taken on the person's site.
+    async fn set_email(&self, id: PersonId, email: &Email, now: Timestamp) -> StoreResult<bool>;
     async fn set_disabled(&self, id: PersonId, disabled: bool, now: Timestamp) -> StoreResult<bool>;
 }
 

@@ -97,6 +97,7 @@ pub enum AuditKind {
     RememberTheft,
     SessionRevoked,
     PasswordChanged,
+    EmailChanged,
     PersonCreated,
     PersonDisabled,
     PersonEnabled,
@@ -104,7 +105,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 12] = [
+    pub const ALL: [AuditKind; 13] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -113,6 +114,7 @@ impl AuditKind {
         Self::RememberTheft,
         Self::SessionRevoked,
         Self::PasswordChanged,
+        Self::EmailChanged,
         Self::PersonCreated,
         Self::PersonDisabled,
         Self::PersonEnabled,
@@ -129,6 +131,7 @@ impl AuditKind {
             Self::RememberTheft => "remember_theft",
             Self::SessionRevoked => "session_revoked",
             Self::PasswordChanged => "password_changed",
+            Self::EmailChanged => "email_changed",
             Self::PersonCreated => "person_created",
             Self::PersonDisabled => "person_disabled",
             Self::PersonEnabled => "person_enabled",

@@ -207,6 +207,50 @@ async fn changing_the_password_of_a_restored_session_requires_the_current_passwo
 }
 
 #[tokio::test]
+async fn changing_the_email_of_a_restored_session_requires_the_current_password_and_ends_other_access() {
+    let app = TestApp::new().await;
+    let alice = app.person("alice@example.com", Role::User).await;
+    app.person("bob@example.com", Role::User).await;
+    let mut laptop = app.browser();
+    laptop.login_ok("", "alice@example.com", false).await;
+    let (mut browser, _) = remembered(&app, "", "alice@example.com").await;
+    browser.remove_cookie(PORTAL_COOKIE);
+    assert!(browser.logged_in("").await);
+    let session = browser.cookie(PORTAL_COOKIE).expect("restored session").to_owned();
+
+    for (email, current, complaint) in [
+        ("mallory@example.com", "", "current password is not correct"),
+        ("mallory@example.com", "wrong password", "current password is not correct"),
+        ("not an email", PASSWORD, "valid email address"),
+        ("bob@example.com", PASSWORD, "already uses that email address"),
+    ] {
+        let token = browser.token("/account/email").await;
+        let res =
+            browser.post_form("/account/email", &[("_csrf", &token), ("email", email), ("current", current)]).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{email:?} with {current:?} was accepted");
+        assert!(res.text().contains(complaint), "{}", res.text());
+        assert!(res.set_cookie(PORTAL_COOKIE).is_none());
+    }
+    assert_eq!(app.stored_person(alice.id).await.email.as_str(), "alice@example.com", "nothing changed");
+    assert!(laptop.logged_in("").await);
+
+    let token = browser.token("/account/email").await;
+    let res = browser
+        .post_form("/account/email", &[("_csrf", &token), ("email", "Alice@New.example"), ("current", PASSWORD)])
+        .await;
+    res.assert_redirect("/account?done=email");
+    assert_ne!(browser.cookie(PORTAL_COOKIE), Some(session.as_str()), "a new session ID");
+    assert!(browser.cookie(REMEMBER_PORTAL).is_none(), "the remember-me series ended");
+    assert_eq!(app.stored_person(alice.id).await.email.as_str(), "alice@new.example");
+    assert!(browser.get("/account").await.text().contains("alice@new.example"), "the page shows the new address");
+    assert!(!laptop.logged_in("").await, "every other session ended");
+    assert_eq!(app.audit_count(alice.id, AuditKind::EmailChanged).await, 1);
+    let mut again = app.browser();
+    assert_eq!(again.login("", "alice@example.com", PASSWORD, false, None).await.status, StatusCode::UNAUTHORIZED);
+    again.login_ok("", "alice@new.example", false).await;
+}
+
+#[tokio::test]
 async fn logout_forgets_this_browsers_remember_me_series() {
     let app = TestApp::new().await;
     let alice = app.person("alice@example.com", Role::User).await;

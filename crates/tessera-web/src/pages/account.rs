@@ -5,8 +5,8 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::StatusCode;
-use tessera_core::{Password, Selector, TokenHash};
-use tessera_session::{LiveSession, PasswordChange};
+use tessera_core::{Password, Selector, SessionToken, TokenHash};
+use tessera_session::{EmailChange, LiveSession, PasswordChange};
 use tessera_store::{RememberRecord, SessionRecord};
 
 use super::{Layout, format_time, render, sentence};
@@ -254,17 +254,74 @@ pub(crate) async fn password_submit<I: Iface>(
         return refuse(&live, csrf, sentence(PasswordChange::WrongPassword));
     };
     match state.core().change_password(&live, current, form.new, &client).await {
-        Ok((token, _)) => {
-            let mut res = Redirect::to(&format!("{}/account?done=password", I::PREFIX)).into_response();
-            append(&mut res, state.registry().set(I::SESSION_COOKIE, token.encode()));
-            if let Some(remember_id) = I::REMEMBER_COOKIE {
-                append(&mut res, state.registry().clear(remember_id));
-            }
-            Ok(res)
-        }
+        Ok((token, _)) => Ok(credentials_changed::<I>(&state, &token, "password")),
         Err(PasswordChange::Core(e)) => Err(e.into()),
         Err(e) => refuse(&live, csrf, sentence(e)),
     }
 }
 
-super::pages!(AccountPage, SessionsPage, PasswordPage);
+/// After a password or email change: the session's new ID goes into its
+/// cookie, and the remember-me cookie goes (its series was ended).
+fn credentials_changed<I: Iface>(state: &AppState, token: &SessionToken, done: &str) -> Response {
+    let mut res = Redirect::to(&format!("{}/account?done={done}", I::PREFIX)).into_response();
+    append(&mut res, state.registry().set(I::SESSION_COOKIE, token.encode()));
+    if let Some(remember_id) = I::REMEMBER_COOKIE {
+        append(&mut res, state.registry().clear(remember_id));
+    }
+    res
+}
+
+#[derive(Template)]
+#[template(path = "email.html")]
+struct EmailPage {
+    layout: Layout,
+    current_email: String,
+    error: Option<String>,
+}
+
+pub(crate) async fn email_page<I: Iface>(
+    State(state): State<AppState>,
+    Authed { live, .. }: Authed<I>,
+    csrf: FormToken,
+) -> Result<Response, WebError> {
+    let current_email = live.person.email.to_string();
+    render(&EmailPage {
+        layout: Layout::new::<I>(&state, "Change email", Some(&live), csrf),
+        current_email,
+        error: None,
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct EmailForm {
+    email: String,
+    current: String,
+}
+
+pub(crate) async fn email_submit<I: Iface>(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Authed { live, .. }: Authed<I>,
+    csrf: FormToken,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, WebError> {
+    let refuse = |live: &LiveSession, csrf: FormToken, message: String| -> Result<Response, WebError> {
+        let page = EmailPage {
+            layout: Layout::new::<I>(&state, "Change email", Some(live), csrf),
+            current_email: live.person.email.to_string(),
+            error: Some(message),
+        };
+        Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
+    };
+    let Some(current) = Password::for_login(form.current) else {
+        return refuse(&live, csrf, sentence(EmailChange::WrongPassword));
+    };
+    match state.core().change_email(&live, current, &form.email, &client).await {
+        Ok((token, _)) => Ok(credentials_changed::<I>(&state, &token, "email")),
+        Err(EmailChange::Core(e)) => Err(e.into()),
+        Err(e) => refuse(&live, csrf, sentence(e)),
+    }
+}
+
+super::pages!(AccountPage, SessionsPage, PasswordPage, EmailPage);

@@ -129,6 +129,7 @@ fn common_routes<I: Iface>() -> Router<AppState> {
         .route("/account/sessions/revoke", post(account::revoke_session::<I>))
         .route("/account/devices/revoke", post(account::forget_device::<I>))
         .route("/account/password", get(account::password_page::<I>).post(account::password_submit::<I>))
+        .route("/account/email", get(account::email_page::<I>).post(account::email_submit::<I>))
 }
 
 pub(crate) fn portal_routes() -> Router<AppState> {

@@ -166,6 +166,10 @@ impl PersonStore for CountingStore {
         self.enter(Access::Write, "set_role").await;
         self.inner.set_role(id, role, now).await
     }
+    async fn set_email(&self, id: PersonId, email: &Email, now: Timestamp) -> StoreResult<bool> {
+        self.enter(Access::Write, "set_email").await;
+        self.inner.set_email(id, email, now).await
+    }
     async fn set_disabled(&self, id: PersonId, disabled: bool, now: Timestamp) -> StoreResult<bool> {
         self.enter(Access::Write, "set_disabled").await;
         self.inner.set_disabled(id, disabled, now).await
