@@ -145,7 +145,8 @@ impl SessionCore {
         let settings = &self.inner.settings.session;
         let idle_for = now.since(live.last_seen());
         if idle_for > settings.idle_seconds(interface) || now >= live.expires_at {
-            self.revoke_ids(&[key]).await?;
+            // Forgotten here, deleted by the purge: a read-only request writes nothing.
+            self.inner.cache.revoke(key, now);
             return Ok(None);
         }
         self.note_seen(&live, now);
@@ -188,13 +189,6 @@ impl SessionCore {
         Ok(self.inner.store.delete_session(id).await?)
     }
 
-    pub(crate) async fn revoke_ids(&self, ids: &[TokenHash]) -> Result<(), CoreError> {
-        for id in ids {
-            self.revoke_session(id).await?;
-        }
-        Ok(())
-    }
-
     /// Ends the sessions of `person` (on one interface if given), except `keep`.
     pub async fn revoke_sessions_of(
         &self,
@@ -230,27 +224,35 @@ impl SessionCore {
         Ok(created)
     }
 
-    /// Sessions of `person`, newest first.
+    /// Live sessions of `person`, newest first.
     pub async fn sessions_of(&self, person: PersonId) -> Result<Vec<SessionRecord>, CoreError> {
-        let mut list = self.inner.store.sessions_of_person(person).await?;
-        self.overlay_last_seen(&mut list);
-        Ok(list)
+        let list = self.inner.store.sessions_of_person(person).await?;
+        Ok(self.live_only(list))
     }
 
-    /// Sessions of a site, newest first (the admin's view).
+    /// Live sessions of a site, newest first (the admin's view).
     pub async fn sessions_of_site(&self, site: SiteId, limit: u32) -> Result<Vec<SessionRecord>, CoreError> {
-        let mut list = self.inner.store.sessions_of_site(site, limit).await?;
-        self.overlay_last_seen(&mut list);
-        Ok(list)
+        let list = self.inner.store.sessions_of_site(site, limit).await?;
+        Ok(self.live_only(list))
     }
 
-    /// The store's "last seen" lags by up to the touch interval; show the fresher memory value.
-    fn overlay_last_seen(&self, list: &mut [SessionRecord]) {
-        for rec in list {
-            if let Some(Slot::Live(live)) = self.inner.cache.get(&rec.id_hash) {
-                rec.last_seen_at = rec.last_seen_at.max(live.last_seen());
-            }
-        }
+    /// Drops sessions that have expired (their rows wait for the purge) and
+    /// shows the fresher in-memory "last seen" (the store lags by up to the
+    /// touch interval).
+    fn live_only(&self, list: Vec<SessionRecord>) -> Vec<SessionRecord> {
+        let now = self.now();
+        let settings = &self.inner.settings.session;
+        list.into_iter()
+            .filter_map(|mut rec| {
+                match self.inner.cache.get(&rec.id_hash) {
+                    Some(Slot::Live(live)) => rec.last_seen_at = rec.last_seen_at.max(live.last_seen()),
+                    Some(Slot::Revoked(_)) => return None,
+                    None => {}
+                }
+                let idle = now.since(rec.last_seen_at) > settings.idle_seconds(rec.interface);
+                (!idle && now < rec.expires_at).then_some(rec)
+            })
+            .collect()
     }
 
     /// Deletes expired sessions and remember-me series from the store.

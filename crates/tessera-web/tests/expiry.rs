@@ -39,11 +39,22 @@ async fn idle_expiry_slides_with_activity_and_ends_the_session_on_every_interfac
         app.advance(idle - 1);
         assert!(browser.logged_in(prefix).await, "{interface}: activity did not slide the idle timeout");
         app.advance(idle + 1);
+        app.core.flush().await;
+        let mark = app.store.mark();
         assert!(!browser.logged_in(prefix).await, "{interface}: alive after {}s idle", idle + 1);
+        let writes = app.store.since(mark).writes;
+        assert!(writes.is_empty(), "{interface}: the request that found the session expired wrote {writes:?}");
 
         assert!(browser.cookie(session_cookie_of(prefix)).is_none(), "{interface}: expired cookie not cleared");
-        assert!(app.store.raw().session(&session_hash(&session)).await.expect("read").is_none());
         assert!(!replay(&app, session_cookie_of(prefix), &session).logged_in(prefix).await);
+        assert!(!replay(&app.restart(), session_cookie_of(prefix), &session).logged_in(prefix).await);
+        let root = app.store.raw().session(&session_hash(&session)).await.expect("read").expect("row kept").person_id;
+        assert!(app.core.sessions_of(root).await.expect("list").is_empty(), "not listed once expired");
+        app.core.purge_expired().await.expect("purge");
+        assert!(
+            app.store.raw().session(&session_hash(&session)).await.expect("read").is_none(),
+            "the purge deletes it"
+        );
     }
 }
 
