@@ -124,7 +124,12 @@ where
             Err(e) => return WebError::from(e).into_response(),
         }
     }
+    // Only a safe request restores from remember-me: an unsafe one could not
+    // carry a CSRF token for the session the restore would create, so it
+    // would be refused after rotating the series, and the browser, never
+    // seeing the new token, would later look like a thief.
     if live.is_none()
+        && parts.method.is_safe()
         && let Some(remember_id) = I::REMEMBER_COOKIE
         && let Some(value) = find_cookie(cookies(), registry.name(remember_id))
     {
@@ -146,7 +151,14 @@ where
     if !req.method().is_safe() {
         req = match csrf::check_unsafe(&state, I::INTERFACE, live.as_deref(), req).await {
             Ok(req) => req,
-            Err(refusal) => return refusal.into_response(),
+            Err(refusal) => {
+                // Still clear cookies found invalid, so the browser stops sending them.
+                let mut response = refusal.into_response();
+                for cookie in changes.set {
+                    append_unless_set(&mut response, cookie);
+                }
+                return response;
+            }
         };
     }
     req.extensions_mut().insert(Current { interface: I::INTERFACE, live });

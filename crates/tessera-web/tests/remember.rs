@@ -251,6 +251,30 @@ async fn changing_the_email_of_a_restored_session_requires_the_current_password_
 }
 
 #[tokio::test]
+async fn a_form_posted_after_the_session_expired_does_not_burn_the_remember_token() {
+    let app = TestApp::new().await;
+    let alice = app.person("alice@example.com", Role::User).await;
+    let (mut browser, remember) = remembered(&app, "", "alice@example.com").await;
+    let token = browser.token("/account/password").await;
+    app.advance(app.settings.session.portal_idle_seconds + 1);
+
+    // The form was left open past the idle limit: refused, and nothing changes.
+    let mark = app.store.mark();
+    let res = browser
+        .post_form("/account/password", &[("_csrf", &token), ("current", PASSWORD), ("new", "x"), ("confirm", "x")])
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(app.store.since(mark).writes.is_empty(), "a refused POST wrote {:?}", app.store.since(mark).writes);
+    assert!(res.set_cookie(REMEMBER_PORTAL).is_none(), "the remember token was not rotated");
+    assert_eq!(browser.cookie(REMEMBER_PORTAL), Some(remember.as_str()));
+
+    // Long after any grace window, the browser comes back: welcomed, not accused.
+    app.advance(3_600);
+    assert!(browser.logged_in("").await);
+    assert_eq!(app.audit_count(alice.id, AuditKind::RememberTheft).await, 0);
+}
+
+#[tokio::test]
 async fn logout_forgets_this_browsers_remember_me_series() {
     let app = TestApp::new().await;
     let alice = app.person("alice@example.com", Role::User).await;
