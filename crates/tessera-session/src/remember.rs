@@ -102,6 +102,13 @@ impl SessionCore {
             Err(CoreError::AccountChanged) => return Ok(RestoreOutcome::Invalid),
             Err(e) => return Err(e),
         };
+        // A theft response may have deleted the series after our rotation but
+        // before our session was stored, missing it in its sweep. It deletes
+        // the series first, so reading it again settles who won.
+        if store.remember(&token.selector).await?.is_none() {
+            self.revoke_session(live.id_hash()).await?;
+            return Ok(RestoreOutcome::Invalid);
+        }
         let audit = Audit {
             site: Some(person.site_id),
             person: Some(person.id),
@@ -149,9 +156,12 @@ impl SessionCore {
     /// Forgets one series (logout, or the person revoking a remembered device).
     pub async fn forget_remember(&self, cookie_value: &[u8]) -> Result<(), CoreError> {
         if let Ok(token) = RememberToken::parse(cookie_value) {
-            // Only the holder of a valid validator may delete the series.
+            // Only the holder of a valid validator (the current one, or the one
+            // a parallel request just rotated away) may delete the series.
+            let presented = token.validator.hash();
             if let Some(series) = self.inner.store.remember(&token.selector).await?
-                && series.validator_hash.ct_eq(&token.validator.hash())
+                && (series.validator_hash.ct_eq(&presented)
+                    || series.previous_hash.as_ref().is_some_and(|prev| prev.ct_eq(&presented)))
             {
                 self.inner.store.delete_remember(&token.selector).await?;
             }

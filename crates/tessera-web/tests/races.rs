@@ -17,7 +17,7 @@ use axum::body::Body;
 use common::*;
 use http::{Request, StatusCode, header};
 use tessera_core::Role;
-use tessera_store::SessionStore;
+use tessera_store::{AuditKind, SessionStore};
 use tokio::task::JoinSet;
 
 const CLIENTS: usize = 12;
@@ -206,4 +206,37 @@ async fn a_login_racing_the_account_being_disabled_cannot_outlive_it() {
     assert!(res.set_cookie(PORTAL_COOKIE).is_none());
     assert!(!alice_browser.logged_in("").await, "a disabled account kept a session");
     assert!(app.store.raw().sessions_of_person(alice.id).await.expect("read").is_empty());
+}
+
+/// A thief's remember-me restore that has rotated the series but not yet
+/// stored its session, while the owner's stale token sets off the theft
+/// response: the thief must not come out of it logged in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remember_me_restore_racing_the_theft_response_cannot_outlive_it() {
+    let app = TestApp::new().await;
+    let alice = app.person("alice@example.com", Role::User).await;
+    let mut owner = app.browser();
+    owner.login_ok("", "alice@example.com", true).await;
+    let stolen = owner.cookie(REMEMBER_PORTAL).expect("remember cookie").to_owned();
+    // The thief holds a copy of the current token and uses it first.
+    let mut thief = replay(&app, REMEMBER_PORTAL, &stolen);
+    owner.remove_cookie(PORTAL_COOKIE);
+
+    let mut gate = app.store.pause_before("insert_session");
+    let restore = tokio::spawn(async move {
+        let res = thief.get("/api/session").await;
+        (thief, res)
+    });
+    gate.reached().await;
+    // The thief's rotation is done; the owner's copy is now stale, and long past any grace window.
+    app.advance(app.settings.remember.grace_seconds + 1);
+    assert!(!owner.logged_in("").await, "the owner's stale token is theft");
+    assert_eq!(app.audit_count(alice.id, AuditKind::RememberTheft).await, 1);
+    gate.release();
+    let (mut thief, res) = restore.await.expect("the restore task");
+
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "the restore lost to the theft response");
+    assert!(!thief.logged_in("").await);
+    app.core.flush().await;
+    assert!(app.store.raw().sessions_of_person(alice.id).await.expect("read").is_empty(), "no session survives");
 }
