@@ -8,7 +8,7 @@ use tessera_store::{AuditKind, NewPerson, Person, StoreError};
 
 use crate::audit::Audit;
 use crate::sessions::LiveSession;
-use crate::throttle::wait_for;
+use crate::throttle::{self, wait_for};
 use crate::{CoreError, SessionCore};
 
 /// Where a request came from, as recorded on sessions and audit events.
@@ -55,14 +55,6 @@ pub enum PasswordChange {
 }
 
 impl SessionCore {
-    fn account_key(site: SiteId, email: &str) -> String {
-        format!("account:{site}:{}", email.trim().to_lowercase())
-    }
-
-    fn ip_key(ip: &str) -> String {
-        format!("ip:{ip}")
-    }
-
     /// Checks a password login to `interface` of `site`, with throttling per
     /// account and per IP. Does not create the session (see [`Self::create_session`]).
     pub async fn login(
@@ -75,9 +67,16 @@ impl SessionCore {
     ) -> Result<Person, LoginError> {
         let store = &self.inner.store;
         let t = &self.inner.settings.throttle;
+        let account_key = throttle::account_key(site, email_text);
+        let ip_key = client.ip.as_deref().map(throttle::ip_key);
+        // One attempt at a time per account and per address (account first, so
+        // no two attempts ever wait for each other in opposite order).
+        let _account_turn = self.inner.attempts.turn(&account_key).await;
+        let _ip_turn = match &ip_key {
+            Some(key) => Some(self.inner.attempts.turn(key).await),
+            None => None,
+        };
         let now = self.now();
-        let account_key = Self::account_key(site, email_text);
-        let ip_key = client.ip.as_deref().map(Self::ip_key);
         let mut wait = wait_for(
             store.throttle(&account_key).await.map_err(CoreError::from)?.as_ref(),
             t.account_free_attempts,

@@ -49,6 +49,7 @@ struct Inner {
     cache: cache::SessionCache,
     hasher: PasswordHasher,
     touches: sessions::TouchQueue,
+    attempts: throttle::AttemptLocks,
 }
 
 /// Everything the core can be configured with.
@@ -67,7 +68,8 @@ impl SessionCore {
         let hasher = PasswordHasher::new(&settings.password)?;
         let cache = cache::SessionCache::new(settings.session.cache_capacity);
         let touches = sessions::TouchQueue::start(store.clone());
-        Ok(Self { inner: Arc::new(Inner { store, clock, settings, cache, hasher, touches }) })
+        let attempts = throttle::AttemptLocks::default();
+        Ok(Self { inner: Arc::new(Inner { store, clock, settings, cache, hasher, touches, attempts }) })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

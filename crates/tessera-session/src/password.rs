@@ -1,8 +1,11 @@
 //! Argon2id password hashing, run off the async executor.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use std::sync::Arc;
+
 use argon2::{Algorithm, Argon2, Params, Version};
 use tessera_core::Password;
+use tokio::sync::Semaphore;
 
 use crate::{CoreError, PasswordSettings};
 
@@ -10,6 +13,9 @@ use crate::{CoreError, PasswordSettings};
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
+    /// At most one hash per CPU at a time: each takes `argon2_memory_kib` of
+    /// memory, and a flood of login posts must queue, not exhaust memory.
+    slots: Arc<Semaphore>,
     /// A real hash of a random password, verified against when the email is
     /// unknown so that "no such account" takes as long as "wrong password".
     dummy_hash: String,
@@ -26,7 +32,8 @@ impl PasswordHasher {
         let params =
             Params::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism, None)
                 .map_err(|e| CoreError::Settings(e.to_string()))?;
-        let mut hasher = Self { params, dummy_hash: String::new() };
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut hasher = Self { params, slots: Arc::new(Semaphore::new(cpus)), dummy_hash: String::new() };
         let random = tessera_core::SessionToken::generate().encode();
         hasher.dummy_hash = hasher.hash_now(&Password::for_login(random).ok_or(CoreError::Hashing("dummy".into()))?)?;
         Ok(hasher)
@@ -47,6 +54,7 @@ impl PasswordHasher {
 
     /// A PHC string for `password`.
     pub async fn hash(&self, password: Password) -> Result<String, CoreError> {
+        let _slot = self.slots.acquire().await.map_err(|e| CoreError::Hashing(e.to_string()))?;
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.hash_now(&password))
             .await
@@ -59,6 +67,7 @@ impl PasswordHasher {
         let this = self.clone();
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy_hash.clone());
+        let Ok(_slot) = self.slots.acquire().await else { return false };
         let matched = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&phc)
                 .is_ok_and(|parsed| this.argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok())

@@ -255,7 +255,7 @@ impl SessionCore {
             .collect()
     }
 
-    /// Deletes expired sessions and remember-me series from the store.
+    /// Deletes expired sessions, remember-me series and forgotten login failures from the store.
     pub async fn purge_expired(&self) -> Result<usize, CoreError> {
         let now = self.now();
         let s = &self.inner.settings.session;
@@ -266,6 +266,7 @@ impl SessionCore {
             self.inner.cache.revoke(*id, now);
         }
         self.inner.store.purge_remember(now).await?;
+        self.inner.store.purge_throttles(now.plus(-self.inner.settings.throttle.forget_after_seconds)).await?;
         Ok(ids.len())
     }
 }

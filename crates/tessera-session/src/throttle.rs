@@ -1,10 +1,67 @@
 //! Growing delays after failed logins. Never a permanent lockout: the delay
 //! is capped, and failures are forgotten after a quiet period.
 
-use tessera_core::Timestamp;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Weak};
+
+use tessera_core::{Email, SiteId, Timestamp};
 use tessera_store::ThrottleRecord;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::ThrottleSettings;
+
+/// The throttle key of an account: site and normalised email. Anything that
+/// is not an email shares one bucket per site, so junk cannot create rows
+/// without bound.
+pub(crate) fn account_key(site: SiteId, email_text: &str) -> String {
+    match Email::parse(email_text) {
+        Ok(email) => format!("account:{site}:{email}"),
+        Err(_) => format!("account:{site}:<not an email>"),
+    }
+}
+
+/// The throttle key of a client address. IPv6 clients are keyed by their /64:
+/// one subscriber usually holds a whole /64, so per-address keys would give an
+/// attacker 2^64 fresh buckets.
+pub(crate) fn ip_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => format!("ip:{ip}"),
+    }
+}
+
+/// Serialises, within this process, the login attempts that share a throttle
+/// key, so that a burst of parallel guesses cannot all read "no failures yet"
+/// before any failure is written: each attempt sees the ones before it.
+#[derive(Debug, Default)]
+pub(crate) struct AttemptLocks {
+    locks: parking_lot::Mutex<HashMap<String, Weak<Mutex<()>>>>,
+}
+
+impl AttemptLocks {
+    /// Waits for the turn of `key`; the turn lasts as long as the guard.
+    pub async fn turn(&self, key: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock();
+            match locks.get(key).and_then(Weak::upgrade) {
+                Some(lock) => lock,
+                None => {
+                    if locks.len() >= 4_096 {
+                        locks.retain(|_, lock| lock.strong_count() > 0);
+                    }
+                    let lock = Arc::new(Mutex::new(()));
+                    locks.insert(key.to_owned(), Arc::downgrade(&lock));
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
+}
 
 /// Seconds to wait after `failures` failures, given `free` allowed ones:
 /// 0 below `free`, then base, 2×base, 4×base… capped at `max`.
@@ -36,6 +93,32 @@ pub(crate) fn wait_for(record: Option<&ThrottleRecord>, free: u32, now: Timestam
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_share_a_key_per_64_and_ipv4_clients_per_address() {
+        assert_eq!(ip_key("2001:db8:1:2:aaaa::1"), ip_key("2001:db8:1:2:ffff::9"));
+        assert_ne!(ip_key("2001:db8:1:2::1"), ip_key("2001:db8:1:3::1"));
+        assert_eq!(ip_key("203.0.113.9"), "ip:203.0.113.9");
+    }
+
+    #[test]
+    fn account_keys_are_normalised_and_junk_shares_one_bucket() {
+        let site = SiteId::DEFAULT;
+        assert_eq!(account_key(site, " Ann@Example.com "), account_key(site, "ann@example.com"));
+        assert_eq!(account_key(site, &"x".repeat(60_000)), account_key(site, "not an email"));
+        assert!(account_key(site, &"x".repeat(60_000)).len() < 64);
+    }
+
+    #[tokio::test]
+    async fn attempts_on_one_key_take_turns_and_other_keys_do_not_wait() {
+        let locks = AttemptLocks::default();
+        let first = locks.turn("ip:1").await;
+        let _other = locks.turn("ip:2").await;
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(20), locks.turn("ip:1")).await;
+        assert!(waiting.is_err(), "a second attempt on the same key waits");
+        drop(first);
+        let _second = locks.turn("ip:1").await;
+    }
 
     #[test]
     fn delays_start_after_free_attempts_double_and_are_capped() {

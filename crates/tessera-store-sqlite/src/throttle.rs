@@ -50,4 +50,13 @@ impl ThrottleStore for SqliteStore {
         sqlx::query("DELETE FROM throttles WHERE key = ?").bind(key).execute(&self.pool).await.map_err(backend)?;
         Ok(())
     }
+
+    async fn purge_throttles(&self, forget_before: Timestamp) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM throttles WHERE last_failure_at < ?")
+            .bind(forget_before.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
 }

@@ -65,6 +65,7 @@ macro_rules! conformance_tests {
             purge_remember_removes_expired_series_only,
             throttle_counts_failures_and_forgets_after_window,
             clear_throttle_forgets_only_that_key,
+            purge_throttles_drops_only_forgotten_records,
             concurrent_failures_are_all_counted,
             audit_round_trips_every_field,
             audit_filters_by_kind_person_site_since_and_limit_newest_first,
@@ -759,6 +760,16 @@ pub async fn clear_throttle_forgets_only_that_key<S: Store>(store: &S) {
     assert_eq!(store.throttle(bob).await.expect("throttle"), Some(bobs));
     let again = store.record_failure(ann, at(3), at(-897)).await.expect("record_failure");
     assert_eq!(again.failures, 1, "a cleared key starts from one");
+}
+
+/// Purging drops exactly the records whose last failure is before the cutoff.
+pub async fn purge_throttles_drops_only_forgotten_records<S: Store>(store: &S) {
+    let (old, recent) = ("login:1001:old@example.com", "login:1001:new@example.com");
+    store.record_failure(old, at(100), at(0)).await.expect("record_failure");
+    let kept = store.record_failure(recent, at(200), at(0)).await.expect("record_failure");
+    assert_eq!(store.purge_throttles(at(200)).await.expect("purge_throttles"), 1);
+    assert_eq!(store.throttle(old).await.expect("throttle"), None);
+    assert_eq!(store.throttle(recent).await.expect("throttle"), Some(kept), "a failure at the cutoff still counts");
 }
 
 /// Failures recorded at the same moment (several nodes, one attacker) are all

@@ -120,6 +120,9 @@ pub trait ThrottleStore {
     /// starts again from one, so a lockout is never permanent.
     async fn record_failure(&self, key: &str, now: Timestamp, forget_before: Timestamp) -> StoreResult<ThrottleRecord>;
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+    /// Deletes records whose last failure is before `forget_before` (they no
+    /// longer count); returns how many.
+    async fn purge_throttles(&self, forget_before: Timestamp) -> StoreResult<u64>;
 }
 
 #[async_trait]

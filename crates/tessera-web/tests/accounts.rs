@@ -227,3 +227,31 @@ async fn logins_failures_and_logouts_are_audited() {
     let log = admin.get("/admin/audit").await.text();
     assert!(log.contains("login_failed") && log.contains("192.0.2.77") && log.contains("wrong password"), "{log}");
 }
+
+/// A burst of parallel guesses gets no more tries than the same guesses one
+/// after another: attempts sharing a throttle key take turns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_parallel_guesses_is_throttled_like_sequential_ones() {
+    let free = 5;
+    let app = TestApp::with(|s| {
+        s.throttle.ip_free_attempts = free;
+        s.throttle.account_free_attempts = 1_000;
+    })
+    .await;
+    app.person("ann@example.com", Role::User).await;
+    let mut sprayer = app.browser().at_ip("203.0.113.50");
+    let token = sprayer.token("/login").await;
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..30 {
+        let mut client = sprayer.clone();
+        let token = token.clone();
+        burst.spawn(async move {
+            let fields = [("_csrf", token.as_str()), ("email", "ann@example.com"), ("password", "guess-guess")];
+            client.post_form("/login", &fields).await.status
+        });
+    }
+    let statuses = burst.join_all().await;
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let throttled = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, throttled), (free as usize, 30 - free as usize), "{statuses:?}");
+}

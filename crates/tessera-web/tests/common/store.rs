@@ -269,6 +269,10 @@ impl ThrottleStore for CountingStore {
         self.enter(Access::Write, "record_failure").await;
         self.inner.record_failure(key, now, forget_before).await
     }
+    async fn purge_throttles(&self, forget_before: Timestamp) -> StoreResult<u64> {
+        self.enter(Access::Write, "purge_throttles").await;
+        self.inner.purge_throttles(forget_before).await
+    }
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
         self.enter(Access::Write, "clear_throttle").await;
         self.inner.clear_throttle(key).await
