@@ -269,10 +269,19 @@ impl SessionCore {
         Ok(found)
     }
 
-    /// An admin (or the person) revokes one session.
-    pub async fn revoke_by_admin(&self, session: &tessera_core::TokenHash, actor: PersonId) -> Result<bool, CoreError> {
+    /// `actor` (an admin, or the person themselves) revokes one session, and
+    /// the remember-me series tied to it, which would otherwise log the
+    /// browser straight back in.
+    pub async fn revoke_session_by(
+        &self,
+        session: &tessera_core::TokenHash,
+        actor: PersonId,
+    ) -> Result<bool, CoreError> {
         let record = self.inner.store.session(session).await?;
         let revoked = self.revoke_session(session).await?;
+        if let Some(selector) = record.as_ref().and_then(|r| r.remember) {
+            self.inner.store.delete_remember(&selector).await?;
+        }
         if let Some(r) = record.filter(|_| revoked) {
             let audit = Audit {
                 site: Some(r.site_id),

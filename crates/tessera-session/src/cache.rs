@@ -147,6 +147,7 @@ mod tests {
             last_seen_at: t,
             expires_at: t.plus(100),
             restored: false,
+            remember: None,
             ip: None,
             user_agent: None,
         };

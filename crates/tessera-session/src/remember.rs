@@ -96,7 +96,12 @@ impl SessionCore {
             store.delete_remember(&token.selector).await?;
             return Ok(RestoreOutcome::Invalid);
         }
-        let facts = NewSession { ip: client.ip.clone(), user_agent: client.user_agent.clone(), restored: true };
+        let facts = NewSession {
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            restored: true,
+            remember: Some(token.selector),
+        };
         let (session, live) = match self.create_session(&person, interface, facts).await {
             Ok(created) => created,
             Err(CoreError::AccountChanged) => return Ok(RestoreOutcome::Invalid),

@@ -74,6 +74,8 @@ pub struct NewSession {
     pub user_agent: Option<String>,
     /// Created from a remember-me token rather than a password.
     pub restored: bool,
+    /// The remember-me series this session belongs to (see [`SessionRecord::remember`]).
+    pub remember: Option<tessera_core::Selector>,
 }
 
 impl SessionCore {
@@ -104,6 +106,7 @@ impl SessionCore {
             last_seen_at: now,
             expires_at: now.plus(self.inner.settings.session.absolute_seconds(interface)),
             restored: facts.restored,
+            remember: facts.remember,
             ip: facts.ip.map(|ip| truncate(ip, 64)),
             user_agent: facts.user_agent.map(|ua| truncate(ua, 256)),
         };
@@ -218,7 +221,13 @@ impl SessionCore {
             .person(old.record.person_id)
             .await?
             .ok_or(CoreError::Store(tessera_store::StoreError::Corrupt("session without person".into())))?;
-        let facts = NewSession { ip: old.record.ip.clone(), user_agent: old.record.user_agent.clone(), restored };
+        // Only credential changes rotate, and they end every remember-me series.
+        let facts = NewSession {
+            ip: old.record.ip.clone(),
+            user_agent: old.record.user_agent.clone(),
+            restored,
+            remember: None,
+        };
         let created = self.create_session(&person, old.record.interface, facts).await?;
         self.revoke_session(old.id_hash()).await?;
         Ok(created)

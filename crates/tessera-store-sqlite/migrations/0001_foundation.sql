@@ -40,6 +40,8 @@ CREATE TABLE sessions (
     last_seen_at INTEGER NOT NULL,
     expires_at   INTEGER NOT NULL,
     restored     INTEGER NOT NULL,
+    -- Selector of the remember-me series tied to this session, if any.
+    remember_selector BLOB,
     ip           TEXT,
     user_agent   TEXT
 );

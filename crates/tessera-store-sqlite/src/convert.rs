@@ -68,6 +68,13 @@ pub(crate) fn selector(row: &SqliteRow, column: &str) -> StoreResult<Selector> {
         .ok_or_else(|| StoreError::Corrupt(format!("{column} has {} bytes, not 16", bytes.len())))
 }
 
+pub(crate) fn opt_selector(row: &SqliteRow, column: &str) -> StoreResult<Option<Selector>> {
+    let Some(bytes) = get::<Option<Vec<u8>>>(row, column)? else { return Ok(None) };
+    Selector::from_bytes(&bytes)
+        .map(Some)
+        .ok_or_else(|| StoreError::Corrupt(format!("{column} has {} bytes, not 16", bytes.len())))
+}
+
 pub(crate) fn role(row: &SqliteRow, column: &str) -> StoreResult<Role> {
     let text = get::<String>(row, column)?;
     Role::parse(&text).map_err(|_| StoreError::Corrupt(format!("{column} {text:?} is not a role")))

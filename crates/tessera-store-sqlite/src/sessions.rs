@@ -6,11 +6,11 @@ use sqlx::{QueryBuilder, Sqlite};
 use tessera_core::{Interface, PersonId, SiteId, Timestamp, TokenHash};
 use tessera_store::{SessionRecord, SessionStore, StoreResult};
 
-use crate::convert::{get, interface, person_id, site_id, site_param, timestamp, token_hash};
+use crate::convert::{get, interface, opt_selector, person_id, site_id, site_param, timestamp, token_hash};
 use crate::{SqliteStore, backend, conflict_or_backend};
 
 const SELECT: &str = "SELECT id_hash, person_id, site_id, interface, created_at, last_seen_at, expires_at, \
-                      restored, ip, user_agent FROM sessions";
+                      restored, remember_selector, ip, user_agent FROM sessions";
 
 fn session_from_row(row: &SqliteRow) -> StoreResult<SessionRecord> {
     Ok(SessionRecord {
@@ -22,6 +22,7 @@ fn session_from_row(row: &SqliteRow) -> StoreResult<SessionRecord> {
         last_seen_at: timestamp(row, "last_seen_at")?,
         expires_at: timestamp(row, "expires_at")?,
         restored: get(row, "restored")?,
+        remember: opt_selector(row, "remember_selector")?,
         ip: get(row, "ip")?,
         user_agent: get(row, "user_agent")?,
     })
@@ -36,8 +37,8 @@ impl SessionStore for SqliteStore {
     async fn insert_session(&self, s: &SessionRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO sessions (id_hash, person_id, site_id, interface, created_at, last_seen_at, expires_at,
-                                   restored, ip, user_agent)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   restored, remember_selector, ip, user_agent)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&s.id_hash.as_bytes()[..])
         .bind(s.person_id.get())
@@ -47,6 +48,7 @@ impl SessionStore for SqliteStore {
         .bind(s.last_seen_at.unix())
         .bind(s.expires_at.unix())
         .bind(s.restored)
+        .bind(s.remember.as_ref().map(|sel| &sel.as_bytes()[..]))
         .bind(s.ip.as_deref())
         .bind(s.user_agent.as_deref())
         .execute(&self.pool)

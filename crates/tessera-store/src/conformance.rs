@@ -156,6 +156,7 @@ fn session_of(person: &Person, interface: Interface, created: Timestamp) -> Sess
         last_seen_at: created,
         expires_at: created.plus(30 * DAY),
         restored: false,
+        remember: None,
         ip: Some("192.0.2.7".to_owned()),
         user_agent: Some("conformance/1.0".to_owned()),
     }
@@ -389,7 +390,12 @@ pub async fn person_updates_role_password_disabled_email_and_updated_at<S: Store
 /// A session comes back exactly as inserted, including absent optional fields.
 pub async fn session_round_trips_every_field<S: Store>(store: &S) {
     let ann = person_on(store, site_id(1001), "ann@example.com").await;
-    let full = SessionRecord { restored: true, last_seen_at: at(7), ..session_of(&ann, Interface::Agent, at(5)) };
+    let full = SessionRecord {
+        restored: true,
+        remember: Some(RememberToken::generate().selector),
+        last_seen_at: at(7),
+        ..session_of(&ann, Interface::Agent, at(5))
+    };
     let bare = SessionRecord { ip: None, user_agent: None, ..session_of(&ann, Interface::Portal, at(6)) };
     insert_sessions(store, &[&full, &bare]).await;
 

@@ -58,6 +58,10 @@ pub struct SessionRecord {
     /// Restored from a remember-me token rather than a password: sensitive
     /// changes need the password again.
     pub restored: bool,
+    /// The remember-me series started with this session or that restored it:
+    /// revoking the session ends the series too, or the browser would simply
+    /// be logged in again.
+    pub remember: Option<Selector>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }

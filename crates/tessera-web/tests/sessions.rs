@@ -238,6 +238,39 @@ async fn revoking_ones_own_current_session_logs_out() {
     assert!(!replay(&app, PORTAL_COOKIE, &session).logged_in("").await);
 }
 
+/// A stolen remembered browser: revoking its session must also end the
+/// remember-me series behind it, or its next request logs it straight back in.
+#[tokio::test]
+async fn revoking_a_remembered_session_also_ends_its_remember_me_series() {
+    let app = TestApp::new().await;
+    let alice = app.person("alice@example.com", Role::User).await;
+    app.person("root@example.com", Role::Admin).await;
+    let mut stolen = app.browser();
+    let stolen_session = stolen.login_ok("", "alice@example.com", true).await;
+    let mut own = app.browser();
+    own.login_ok("", "alice@example.com", true).await;
+    let mut admin = app.browser();
+    admin.login_ok("/admin", "root@example.com", false).await;
+
+    let token = admin.token("/admin/sessions").await;
+    let res = admin
+        .post_form("/admin/sessions/revoke", &[("_csrf", &token), ("session", &session_hash_hex(&stolen_session))])
+        .await;
+    res.assert_redirect("/admin/sessions?done=revoked");
+    assert!(!stolen.logged_in("").await, "the remember cookie must not bring the revoked browser back");
+    assert!(own.logged_in("").await, "the person's other devices are untouched");
+    assert_eq!(app.store.raw().remember_of_person(alice.id).await.expect("read").len(), 1);
+
+    // Revoking one's own current session logs out for good, on this device.
+    let session = own.cookie(PORTAL_COOKIE).expect("session").to_owned();
+    let token = own.token("/account/sessions").await;
+    let res =
+        own.post_form("/account/sessions/revoke", &[("_csrf", &token), ("session", &session_hash_hex(&session))]).await;
+    assert!(res.clears(PORTAL_COOKIE) && res.clears(REMEMBER_PORTAL));
+    assert!(!own.logged_in("").await);
+    assert!(app.store.raw().remember_of_person(alice.id).await.expect("read").is_empty());
+}
+
 #[tokio::test]
 async fn an_admin_can_revoke_anyones_session_from_admin_sessions() {
     let app = TestApp::new().await;

@@ -186,10 +186,13 @@ pub(crate) async fn revoke_session<I: Iface>(
     if !owned {
         return Err(WebError::BadRequest("That session does not exist or is not yours.".into()));
     }
-    core.revoke_by_admin(&target, live.person.id).await?;
+    core.revoke_session_by(&target, live.person.id).await?;
     if target == *live.id_hash() {
         let mut res = Redirect::to(&format!("{}/login", I::PREFIX)).into_response();
         append(&mut res, state.registry().clear(I::SESSION_COOKIE));
+        if let Some(remember_id) = I::REMEMBER_COOKIE {
+            append(&mut res, state.registry().clear(remember_id));
+        }
         return Ok(res);
     }
     Ok(Redirect::to(&format!("{}/account/sessions?done=revoked", I::PREFIX)).into_response())

@@ -64,7 +64,7 @@ pub(crate) async fn revoke_session(
     if !on_site {
         return Err(WebError::BadRequest("That session does not exist.".into()));
     }
-    core.revoke_by_admin(&target, live.person.id).await?;
+    core.revoke_session_by(&target, live.person.id).await?;
     Ok(Redirect::to("/admin/sessions?done=revoked").into_response())
 }
 

@@ -104,23 +104,34 @@ pub(crate) async fn login_submit<I: Iface>(
     if let Some(old) = previous {
         core.revoke_session(old.id_hash()).await?;
     }
-    let facts = NewSession { ip: client.ip.clone(), user_agent: client.user_agent.clone(), restored: false };
+    // The remember-me series (if ticked) comes first, so the session can name it.
+    let ticked = form.remember.as_deref().is_some_and(|v| matches!(v, "on" | "1" | "true" | "yes"));
+    let remember = match I::REMEMBER_COOKIE {
+        Some(_) if ticked => core.remember(&person, I::INTERFACE, &client).await?,
+        _ => None,
+    };
+    let facts = NewSession {
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+        restored: false,
+        remember: remember.as_ref().map(|r| r.selector),
+    };
     let (token, _) = match core.create_session(&person, I::INTERFACE, facts).await {
         Ok(created) => created,
         // Disabled or re-keyed while the password was being checked: the
         // password that matched is no longer the account's, so the login failed.
         Err(CoreError::AccountChanged) => {
+            if let Some(remember) = &remember {
+                core.forget_remember(remember.encode().as_bytes()).await?;
+            }
             return fail(StatusCode::UNAUTHORIZED, sentence(LoginError::Invalid), csrf, form);
         }
         Err(e) => return Err(e.into()),
     };
     let mut res = Redirect::to(&format!("{}/account", I::PREFIX)).into_response();
     append(&mut res, state.registry().set(I::SESSION_COOKIE, token.encode()));
-    if let Some(remember_id) = I::REMEMBER_COOKIE {
-        let ticked = form.remember.as_deref().is_some_and(|v| matches!(v, "on" | "1" | "true" | "yes"));
-        if ticked && let Some(remember) = core.remember(&person, I::INTERFACE, &client).await? {
-            append(&mut res, state.registry().set(remember_id, remember.encode()));
-        }
+    if let (Some(remember_id), Some(remember)) = (I::REMEMBER_COOKIE, remember) {
+        append(&mut res, state.registry().set(remember_id, remember.encode()));
     }
     Ok(res)
 }
