@@ -30,7 +30,7 @@ pub use accounts::{ClientInfo, EmailChange, LoginError, PasswordChange};
 pub use csrf::{Csrf, CsrfBinding};
 pub use error::CoreError;
 pub use password::PasswordHasher;
-pub use remember::RestoreOutcome;
+pub use remember::{RestoreOutcome, device_id};
 pub use sessions::{LiveSession, NewSession, PersonView};
 pub use settings::{PasswordSettings, RememberSettings, SessionSettings, ThrottleSettings};
 pub use throttle::delay_after;

@@ -179,15 +179,20 @@ impl SessionCore {
         Ok(self.inner.store.remember_of_person(person).await?)
     }
 
-    /// Revokes one remembered device of `person` (a selector they own).
-    pub async fn revoke_remembered(
-        &self,
-        person: tessera_core::PersonId,
-        selector: &tessera_core::Selector,
-    ) -> Result<bool, CoreError> {
-        match self.inner.store.remember(selector).await? {
-            Some(series) if series.person_id == person => Ok(self.inner.store.delete_remember(selector).await?),
-            _ => Ok(false),
+    /// Revokes the remembered device of `person` whose [`device_id`] is `device`.
+    pub async fn revoke_remembered(&self, person: tessera_core::PersonId, device: &str) -> Result<bool, CoreError> {
+        let series = self.inner.store.remember_of_person(person).await?;
+        match series.iter().find(|s| device_id(&s.selector) == device) {
+            Some(s) => Ok(self.inner.store.delete_remember(&s.selector).await?),
+            None => Ok(false),
         }
     }
+}
+
+/// How pages and forms name a remembered device: a hash of its selector. The
+/// selector is half of the token; shown on a screen, a copy of it replayed
+/// with any validator would set off the theft response and log the person
+/// out everywhere.
+pub fn device_id(selector: &tessera_core::Selector) -> String {
+    hex::encode(tessera_core::TokenHash::of(selector.as_bytes()).as_bytes())
 }

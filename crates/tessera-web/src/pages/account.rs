@@ -5,7 +5,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::StatusCode;
-use tessera_core::{Password, Selector, SessionToken, TokenHash};
+use tessera_core::{Password, SessionToken, TokenHash};
 use tessera_session::{EmailChange, LiveSession, PasswordChange};
 use tessera_store::{RememberRecord, SessionRecord};
 
@@ -115,7 +115,7 @@ pub(crate) struct DeviceRow {
 impl DeviceRow {
     fn new(r: &RememberRecord) -> Self {
         Self {
-            id: hex::encode(r.selector.as_bytes()),
+            id: tessera_session::device_id(&r.selector),
             interface: r.interface.as_str(),
             device: device_label(r.user_agent.as_deref()),
             ip: r.ip.clone().unwrap_or_else(|| "unknown".into()),
@@ -203,11 +203,7 @@ pub(crate) async fn forget_device<I: Iface>(
     Authed { live, .. }: Authed<I>,
     Form(form): Form<RevokeForm>,
 ) -> Result<Response, WebError> {
-    let selector = hex::decode(&form.device)
-        .ok()
-        .and_then(|b| Selector::from_bytes(&b))
-        .ok_or_else(|| WebError::BadRequest("That device does not exist.".into()))?;
-    if !state.core().revoke_remembered(live.person.id, &selector).await? {
+    if !state.core().revoke_remembered(live.person.id, &form.device).await? {
         return Err(WebError::BadRequest("That device does not exist or is not yours.".into()));
     }
     Ok(Redirect::to(&format!("{}/account/sessions?done=forgotten", I::PREFIX)).into_response())
