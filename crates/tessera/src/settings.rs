@@ -124,26 +124,34 @@ pub(crate) struct Origin {
     pub secure_cookies: bool,
 }
 
-/// Parses `scheme://host[:port]` (a path is not allowed: cookies use `Path=/`).
+/// Parses `scheme://host[:port]` (a path is not allowed: cookies use `Path=/`)
+/// into the origin browsers will send: lower-case, without a default port.
 pub(crate) fn origin_of(url: &str) -> Result<Origin> {
     let (scheme, rest) = url.split_once("://").context("public URL must start with http:// or https://")?;
-    let https = match scheme {
+    let scheme = scheme.to_ascii_lowercase();
+    let https = match scheme.as_str() {
         "https" => true,
         "http" => false,
         _ => bail!("public URL must start with http:// or https://"),
     };
-    let authority = rest.trim_end_matches('/');
+    let authority = rest.trim_end_matches('/').to_ascii_lowercase();
     if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
         bail!("public URL must be an origin like https://help.example.com (no path)");
     }
+    let default_port = if https { ":443" } else { ":80" };
+    let authority = authority.strip_suffix(default_port).unwrap_or(&authority).to_owned();
     let host = if let Some(v6) = authority.strip_prefix('[') {
         v6.split(']').next().unwrap_or_default()
     } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+        authority.rsplit_once(':').map_or(authority.as_str(), |(h, _)| h)
     };
-    let loopback = host == "localhost"
-        || host.ends_with(".localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let ip = host.parse::<std::net::IpAddr>().ok();
+    if ip.is_some_and(|ip| ip.is_unspecified()) {
+        bail!(
+            "{host} is a listening address, not one browsers can use: pass --public-url (e.g. https://help.example.com)"
+        );
+    }
+    let loopback = host == "localhost" || host.ends_with(".localhost") || ip.is_some_and(|ip| ip.is_loopback());
     Ok(Origin { origin: format!("{scheme}://{authority}"), https, secure_cookies: https || loopback })
 }
 
@@ -161,6 +169,17 @@ mod tests {
         assert!(!origin_of("http://192.168.1.5:8080").expect("valid").secure_cookies);
         assert!(origin_of("ftp://x").is_err());
         assert!(origin_of("https://x.com/help").is_err());
+    }
+
+    #[test]
+    fn the_origin_is_written_the_way_browsers_send_it() {
+        let o = origin_of("HTTPS://Help.Example.com:443/").expect("valid");
+        assert_eq!(o.origin, "https://help.example.com");
+        assert_eq!(origin_of("http://example.com:80").expect("valid").origin, "http://example.com");
+        assert_eq!(origin_of("http://example.com:8080").expect("valid").origin, "http://example.com:8080");
+        let listening = origin_of("http://0.0.0.0:8080").map(|o| o.origin);
+        assert!(listening.is_err_and(|e| e.to_string().contains("--public-url")));
+        assert!(origin_of("http://[::]:8080").is_err());
     }
 
     #[test]
