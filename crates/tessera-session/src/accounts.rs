@@ -313,7 +313,8 @@ impl SessionCore {
         Ok(())
     }
 
-    async fn person_of(&self, live: &LiveSession) -> Result<Person, CoreError> {
+    /// The current stored record of the session's person.
+    pub(crate) async fn person_of(&self, live: &LiveSession) -> Result<Person, CoreError> {
         self.inner
             .store
             .person(live.person.id)

@@ -2,6 +2,7 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use tessera_core::Password;
@@ -16,6 +17,9 @@ pub struct PasswordHasher {
     /// At most one hash per CPU at a time: each takes `argon2_memory_kib` of
     /// memory, and a flood of login posts must queue, not exhaust memory.
     slots: Arc<Semaphore>,
+    /// How many verifications ran: lets tests prove that an unknown email
+    /// costs a full hash check like a wrong password does.
+    verifications: Arc<AtomicU64>,
     /// A real hash of a random password, verified against when the email is
     /// unknown so that "no such account" takes as long as "wrong password".
     dummy_hash: String,
@@ -33,7 +37,12 @@ impl PasswordHasher {
             Params::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism, None)
                 .map_err(|e| CoreError::Settings(e.to_string()))?;
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        let mut hasher = Self { params, slots: Arc::new(Semaphore::new(cpus)), dummy_hash: String::new() };
+        let mut hasher = Self {
+            params,
+            slots: Arc::new(Semaphore::new(cpus)),
+            verifications: Arc::default(),
+            dummy_hash: String::new(),
+        };
         let random = tessera_core::SessionToken::generate().encode();
         hasher.dummy_hash = hasher.hash_now(&Password::for_login(random).ok_or(CoreError::Hashing("dummy".into()))?)?;
         Ok(hasher)
@@ -52,6 +61,11 @@ impl PasswordHasher {
             .map_err(|e| CoreError::Hashing(e.to_string()))
     }
 
+    /// How many password verifications have run (real or against the dummy hash).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
     /// A PHC string for `password`.
     pub async fn hash(&self, password: Password) -> Result<String, CoreError> {
         let _slot = self.slots.acquire().await.map_err(|e| CoreError::Hashing(e.to_string()))?;
@@ -68,6 +82,7 @@ impl PasswordHasher {
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy_hash.clone());
         let Ok(_slot) = self.slots.acquire().await else { return false };
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let matched = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&phc)
                 .is_ok_and(|parsed| this.argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok())

@@ -124,8 +124,9 @@ impl SessionCore {
     }
 
     /// The per-request check: the live session named by `cookie_value` on
-    /// `interface`, or `None`. Never adopts an unknown ID, and touches the
-    /// store only on a cache miss or an expiry.
+    /// `interface`, or `None`. Never adopts an unknown ID; reads the store only
+    /// on a cache miss and never writes it (an expired session is forgotten
+    /// here and deleted by the purge; "last seen" is queued for the writer).
     pub async fn validate(
         &self,
         interface: Interface,
@@ -215,12 +216,7 @@ impl SessionCore {
         old: &LiveSession,
         restored: bool,
     ) -> Result<(SessionToken, Arc<LiveSession>), CoreError> {
-        let person = self
-            .inner
-            .store
-            .person(old.record.person_id)
-            .await?
-            .ok_or(CoreError::Store(tessera_store::StoreError::Corrupt("session without person".into())))?;
+        let person = self.person_of(old).await?;
         // Only credential changes rotate, and they end every remember-me series.
         let facts = NewSession {
             ip: old.record.ip.clone(),

@@ -31,10 +31,15 @@ async fn unknown_email_and_wrong_password_get_the_same_response() {
     app.person("dora@example.com", Role::User).await;
     for prefix in ["", "/agent", "/admin"] {
         let site = (prefix == "/agent").then_some(1001);
+        let hashed = || app.core.hasher().verifications();
         let mut one = app.browser();
+        let before = hashed();
         let wrong_password = one.login(prefix, "alice@example.com", "not her password", false, site).await;
+        assert_eq!(hashed() - before, 1, "{prefix}: a wrong password costs one hash check");
         let mut two = app.browser();
+        let before = hashed();
         let unknown = two.login(prefix, "nobody@example.com", "not her password", false, site).await;
+        assert_eq!(hashed() - before, 1, "{prefix}: an unknown email costs the same hash check (similar timing)");
         // A real person lacking the interface's role gets the same answer too.
         let mut three = app.browser();
         let wrong_role = three.login(prefix, "dora@example.com", PASSWORD, false, site).await;
