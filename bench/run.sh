@@ -17,10 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-DUR=${DUR:-6s}
+DUR=${DUR:-4s}
 CONNS=${CONNS:-64}
 NSESS=${NSESS:-10000}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-9}
 PORT=${PORT:-18180}
 WORK=${WORK:-/tmp/tessera-bench}
 SERVER_CPU=${SERVER_CPU:-0}
