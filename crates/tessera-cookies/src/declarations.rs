@@ -3,6 +3,13 @@
 
 use crate::{Audience, Category, Declaration, Lifetime, Party, RegistryConfig, SameSite, SetBy};
 
+/// Browsers cap cookie lifetimes at 400 days; declaring more would be a lie.
+const MAX_BROWSER_AGE: u64 = 400 * 86_400;
+
+/// How long a consent choice is remembered before the banner asks again
+/// (six months, as data-protection authorities recommend).
+const CONSENT_MAX_AGE: u64 = 180 * 86_400;
+
 /// Every cookie Tessera sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CookieId {
@@ -12,18 +19,46 @@ pub enum CookieId {
     RememberPortal,
     RememberAgent,
     Csrf,
+    Language,
+    Visitor,
+    Visit,
+    Consent,
+    AgentSite,
 }
 
 impl CookieId {
     /// In discriminant order: [`crate::Registry::get`] indexes by it.
-    pub const ALL: [CookieId; 6] = [
+    pub const ALL: [CookieId; 11] = [
         Self::PortalSession,
         Self::AgentSession,
         Self::AdminSession,
         Self::RememberPortal,
         Self::RememberAgent,
         Self::Csrf,
+        Self::Language,
+        Self::Visitor,
+        Self::Visit,
+        Self::Consent,
+        Self::AgentSite,
     ];
+
+    /// A stable key naming the cookie's purpose in translation catalogues
+    /// (`cookie-purpose-<key>`), independent of the deployed name.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Self::PortalSession => "portal-session",
+            Self::AgentSession => "agent-session",
+            Self::AdminSession => "admin-session",
+            Self::RememberPortal => "remember-portal",
+            Self::RememberAgent => "remember-agent",
+            Self::Csrf => "csrf",
+            Self::Language => "language",
+            Self::Visitor => "visitor",
+            Self::Visit => "visit",
+            Self::Consent => "consent",
+            Self::AgentSite => "agent-site",
+        }
+    }
 
     pub(crate) fn declare(self, config: &RegistryConfig) -> Declaration {
         use Audience::*;
@@ -49,7 +84,7 @@ impl CookieId {
             max_age_seconds: Some(max_age.as_secs()),
             ..essential_session(
                 base,
-                "If you tick \"Remember me\" when logging in, this holds a token that logs you in \
+                "If you tick “Remember me” when logging in, this holds a token that logs you in \
                  again when you come back in a later browser session. It changes every time it is \
                  used; if a copy is ever used by someone else, every remembered login of yours is \
                  revoked.",
@@ -89,6 +124,57 @@ impl CookieId {
                 &[Users, Agents, Admins],
                 SameSite::Lax,
             ),
+            Self::Language => essential_session(
+                "ts_lang",
+                "The language you picked in the Help Center, so that every page stays in that \
+                 language until you close the browser.",
+                &[Users, Agents, Admins],
+                SameSite::Lax,
+            ),
+            Self::Visitor => Declaration {
+                category: Category::Optional,
+                lifetime: Lifetime::Persistent,
+                max_age_seconds: Some(config.visitor_max_age.as_secs().min(MAX_BROWSER_AGE)),
+                ..essential_session(
+                    "ts_v",
+                    "A random token that recognises this browser when you come back, so that your \
+                     votes, comments, chats and page views stay linked across visits. Set only with \
+                     your consent; it identifies the browser, not you, and stays when you log out.",
+                    &[Users],
+                    SameSite::Lax,
+                )
+            },
+            Self::Visit => essential_session(
+                "ts_visit",
+                "Set when you vote or comment as a guest without having allowed optional cookies: \
+                 a random token that keeps your vote and comment yours until you close the \
+                 browser. It is never used to recognise you later.",
+                &[Users],
+                SameSite::Lax,
+            ),
+            Self::Consent => Declaration {
+                lifetime: Lifetime::Persistent,
+                max_age_seconds: Some(CONSENT_MAX_AGE),
+                ..essential_session(
+                    "ts_consent",
+                    "Remembers whether you accepted or rejected optional cookies, so that we do not \
+                     ask again on every page. It holds only a random token naming that choice.",
+                    &[Users],
+                    SameSite::Lax,
+                )
+            },
+            Self::AgentSite => Declaration {
+                category: Category::Optional,
+                lifetime: Lifetime::Persistent,
+                max_age_seconds: Some(config.remember_agent_max_age.as_secs().min(MAX_BROWSER_AGE)),
+                ..essential_session(
+                    "ts_agent_site",
+                    "If an agent ticks “Remember me”, this remembers the site ID of the last login so \
+                     the login form can fill it in next time.",
+                    &[Agents],
+                    SameSite::Lax,
+                )
+            },
         };
         d.secure = config.secure;
         if config.secure && d.party == Party::First && d.set_by == SetBy::Server {

@@ -16,6 +16,7 @@ use cookie::{Cookie, SameSite as CookieSameSite};
 use serde::Serialize;
 
 pub use declarations::CookieId;
+pub use render::{Column, English, Labels};
 pub use scan::find_cookie;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -71,6 +72,7 @@ pub struct Declaration {
     #[serde(skip)]
     pub id: CookieId,
     pub name: String,
+    /// English; translations are looked up by [`CookieId::key`].
     pub purpose: &'static str,
     pub category: Category,
     pub lifetime: Lifetime,
@@ -93,6 +95,8 @@ pub struct RegistryConfig {
     pub secure: bool,
     pub remember_portal_max_age: Duration,
     pub remember_agent_max_age: Duration,
+    /// Lifetime of the visitor cookie (capped at 400 days).
+    pub visitor_max_age: Duration,
 }
 
 /// A `Set-Cookie` header that does not match the registry.
@@ -208,6 +212,7 @@ mod tests {
             secure,
             remember_portal_max_age: Duration::from_secs(30 * 86_400),
             remember_agent_max_age: Duration::from_secs(14 * 86_400),
+            visitor_max_age: Duration::from_secs(365 * 86_400),
         })
     }
 

@@ -3,17 +3,64 @@
 
 use crate::{Audience, Category, Declaration, Lifetime, Registry};
 
-fn category_label(d: &Declaration) -> String {
-    let category = match d.category {
-        Category::Essential => "Essential",
-        Category::Optional => "Optional",
-    };
-    let lifetime = match (d.lifetime, d.max_age_seconds) {
-        (Lifetime::Session, _) => "Session".to_owned(),
-        (Lifetime::Persistent, Some(secs)) => format!("Persistent ({})", human_duration(secs)),
-        (Lifetime::Persistent, None) => "Persistent".to_owned(),
-    };
-    format!("{category} / {lifetime}")
+/// The words of a rendered declaration, so the policy page can be in the
+/// reader's language. [`English`] is what the CLI and README use.
+pub trait Labels {
+    fn purpose(&self, d: &Declaration) -> String;
+    fn column(&self, column: Column) -> String;
+    fn category(&self, category: Category) -> String;
+    /// "Session", "Persistent (30 days)"...
+    fn lifetime(&self, lifetime: Lifetime, max_age_seconds: Option<u64>) -> String;
+    fn audience(&self, audience: Audience) -> String;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    Name,
+    Description,
+    Type,
+    AppliesTo,
+}
+
+/// The declarations' own English.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct English;
+
+impl Labels for English {
+    fn purpose(&self, d: &Declaration) -> String {
+        d.purpose.to_owned()
+    }
+    fn column(&self, column: Column) -> String {
+        match column {
+            Column::Name => "Name",
+            Column::Description => "Description",
+            Column::Type => "Type",
+            Column::AppliesTo => "Applies to",
+        }
+        .to_owned()
+    }
+    fn category(&self, category: Category) -> String {
+        match category {
+            Category::Essential => "Essential",
+            Category::Optional => "Optional",
+        }
+        .to_owned()
+    }
+    fn lifetime(&self, lifetime: Lifetime, max_age_seconds: Option<u64>) -> String {
+        match (lifetime, max_age_seconds) {
+            (Lifetime::Session, _) => "Session".to_owned(),
+            (Lifetime::Persistent, Some(secs)) => format!("Persistent ({})", human_duration(secs)),
+            (Lifetime::Persistent, None) => "Persistent".to_owned(),
+        }
+    }
+    fn audience(&self, audience: Audience) -> String {
+        match audience {
+            Audience::Users => "Users",
+            Audience::Agents => "Agents",
+            Audience::Admins => "Admins",
+        }
+        .to_owned()
+    }
 }
 
 fn human_duration(secs: u64) -> String {
@@ -24,16 +71,12 @@ fn human_duration(secs: u64) -> String {
     }
 }
 
-fn audience_label(d: &Declaration) -> String {
-    d.audience
-        .iter()
-        .map(|a| match a {
-            Audience::Users => "Users",
-            Audience::Agents => "Agents",
-            Audience::Admins => "Admins",
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+fn category_label(d: &Declaration, labels: &dyn Labels) -> String {
+    format!("{} / {}", labels.category(d.category), labels.lifetime(d.lifetime, d.max_age_seconds))
+}
+
+fn audience_label(d: &Declaration, labels: &dyn Labels) -> String {
+    d.audience.iter().map(|a| labels.audience(*a)).collect::<Vec<_>>().join(", ")
 }
 
 fn escape_html(text: &str) -> String {
@@ -54,14 +97,26 @@ fn escape_html(text: &str) -> String {
 impl Registry {
     /// A Markdown table, as in the README.
     pub fn to_markdown(&self) -> String {
-        let mut out = String::from("| Name | Description | Type | Applies to |\n|---|---|---|---|\n");
+        self.to_markdown_in(&English)
+    }
+
+    /// A Markdown table in the words of `labels`.
+    pub fn to_markdown_in(&self, labels: &dyn Labels) -> String {
+        let cell = |text: String| text.replace('|', "\\|");
+        let mut out = format!(
+            "| {} | {} | {} | {} |\n|---|---|---|---|\n",
+            cell(labels.column(Column::Name)),
+            cell(labels.column(Column::Description)),
+            cell(labels.column(Column::Type)),
+            cell(labels.column(Column::AppliesTo)),
+        );
         for d in self.declarations() {
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
                 d.name,
-                d.purpose.replace('|', "\\|"),
-                category_label(d),
-                audience_label(d)
+                cell(labels.purpose(d)),
+                cell(category_label(d, labels)),
+                cell(audience_label(d, labels))
             ));
         }
         out
@@ -72,19 +127,29 @@ impl Registry {
         serde_json::to_string_pretty(self.declarations()).unwrap_or_else(|_| "[]".into())
     }
 
-    /// An HTML `<table>` (escaped), used by the policy page and `--format html`.
+    /// An HTML `<table>` (escaped) in English, for `--format html`.
     pub fn to_html_table(&self) -> String {
-        let mut out = String::from(
-            "<table class=\"cookies\">\n<thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Description</th>\
-             <th scope=\"col\">Type</th><th scope=\"col\">Applies to</th></tr></thead>\n<tbody>\n",
+        self.to_html_table_in(&English)
+    }
+
+    /// An HTML `<table>` (escaped) in the words of `labels`: the policy page.
+    pub fn to_html_table_in(&self, labels: &dyn Labels) -> String {
+        let th = |c| escape_html(&labels.column(c));
+        let mut out = format!(
+            "<table class=\"cookies\">\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+             <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+            th(Column::Name),
+            th(Column::Description),
+            th(Column::Type),
+            th(Column::AppliesTo),
         );
         for d in self.declarations() {
             out.push_str(&format!(
                 "<tr><th scope=\"row\"><code>{}</code></th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                 escape_html(&d.name),
-                escape_html(d.purpose),
-                escape_html(&category_label(d)),
-                escape_html(&audience_label(d))
+                escape_html(&labels.purpose(d)),
+                escape_html(&category_label(d, labels)),
+                escape_html(&audience_label(d, labels))
             ));
         }
         out.push_str("</tbody>\n</table>\n");
@@ -105,6 +170,7 @@ mod tests {
             secure: true,
             remember_portal_max_age: Duration::from_secs(30 * 86_400),
             remember_agent_max_age: Duration::from_secs(14 * 86_400),
+            visitor_max_age: Duration::from_secs(365 * 86_400),
         })
     }
 

@@ -21,6 +21,16 @@ pub enum ParseError {
     Language,
     #[error("malformed token")]
     Token,
+    #[error("not a valid ID")]
+    Id,
+    #[error("not a host name like help.example.com")]
+    HostName,
+    #[error("not an origin like https://www.example.com")]
+    Origin,
+    #[error("unknown consent mode (expected opt_in, opt_out or none)")]
+    ConsentMode,
+    #[error("unknown cookie solution type")]
+    SolutionType,
 }
 
 /// A tenant's public number, like an account number (the default site is 1001).
@@ -63,31 +73,47 @@ impl FromStr for SiteId {
     }
 }
 
-/// Internal row ID of a person; never put in a cookie or URL shown to others.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub struct PersonId(i64);
+/// Internal row IDs: numbers the store hands out. They may appear in the
+/// staff interfaces' URLs, never in a cookie.
+macro_rules! row_id {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+        pub struct $name(i64);
 
-impl PersonId {
-    pub const fn new(id: i64) -> Self {
-        Self(id)
-    }
-    pub const fn get(self) -> i64 {
-        self.0
-    }
+        impl $name {
+            pub const fn new(id: i64) -> Self {
+                Self(id)
+            }
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse::<i64>().ok().filter(|n| *n > 0).map(Self).ok_or(ParseError::Id)
+            }
+        }
+    )*};
 }
 
-impl fmt::Display for PersonId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl FromStr for PersonId {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse::<i64>().ok().filter(|n| *n > 0).map(Self).ok_or(ParseError::Token)
-    }
-}
+row_id!(
+    /// A person (user, agent or admin).
+    PersonId,
+    /// A browser known to a site, with or without a person behind it.
+    VisitorId,
+    CategoryId,
+    ArticleId,
+    CommentId,
+);
 
 /// An email address, trimmed and lower-cased so that lookups are exact.
 ///

@@ -7,9 +7,16 @@
 mod clock;
 mod ids;
 mod secret;
+mod site;
 mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use ids::{DisplayName, Email, Interface, Language, ParseError, PersonId, Role, SiteId};
+pub use ids::{
+    ArticleId, CategoryId, CommentId, DisplayName, Email, Interface, Language, ParseError, PersonId, Role, SiteId,
+    VisitorId,
+};
 pub use secret::{Password, SecretKey, SecretKey32};
-pub use token::{RememberToken, Selector, SessionToken, TokenHash, Validator, random_bytes};
+pub use site::{ConsentMode, HostName, Origin, SolutionType};
+pub use token::{
+    ConsentToken, RememberToken, Selector, SessionToken, TokenHash, Validator, VisitorToken, random_bytes,
+};

@@ -1,4 +1,4 @@
-//! Opaque random tokens: session IDs and split remember-me tokens.
+//! Opaque random tokens: session, visitor and consent IDs, and split remember-me tokens.
 //!
 //! Tokens are 128+ bits from the OS CSPRNG, encoded base64url without
 //! padding. The store only ever sees their SHA-256 ([`TokenHash`]), so a
@@ -63,31 +63,50 @@ impl fmt::Debug for TokenHash {
     }
 }
 
-/// A session ID as it travels in the session cookie: 256 random bits.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SessionToken([u8; 32]);
+/// A 256-bit opaque token as it travels in a cookie, stored only as its hash.
+macro_rules! opaque_token {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name([u8; 32]);
 
-impl SessionToken {
-    pub fn generate() -> Self {
-        Self(random_bytes())
-    }
-    /// Parses a cookie value; anything but exactly 43 base64url characters is refused.
-    pub fn parse(text: &[u8]) -> Result<Self, ParseError> {
-        decode_exact(text).map(Self).ok_or(ParseError::Token)
-    }
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
-    }
-    pub fn hash(&self) -> TokenHash {
-        TokenHash::of(&self.0)
-    }
+        impl $name {
+            pub fn generate() -> Self {
+                Self(random_bytes())
+            }
+            /// Parses a cookie value; anything but exactly 43 base64url characters is refused.
+            pub fn parse(text: &[u8]) -> Result<Self, ParseError> {
+                decode_exact(text).map(Self).ok_or(ParseError::Token)
+            }
+            pub fn encode(&self) -> String {
+                URL_SAFE_NO_PAD.encode(self.0)
+            }
+            pub fn hash(&self) -> TokenHash {
+                TokenHash::of(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+    };
 }
 
-impl fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SessionToken(<redacted>)")
-    }
-}
+opaque_token!(
+    /// A session ID as it travels in the session cookie.
+    SessionToken
+);
+opaque_token!(
+    /// Names a visitor (a browser, not a person) in the visitor cookies.
+    VisitorToken
+);
+opaque_token!(
+    /// Names a recorded consent choice in the consent cookie, so the cookie
+    /// itself holds nothing but a random value.
+    ConsentToken
+);
 
 /// The public half of a remember-me token: names the series, stored in clear.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

@@ -76,6 +76,10 @@ impl SessionCore {
         &self.inner.store
     }
 
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
     pub fn settings(&self) -> &CoreSettings {
         &self.inner.settings
     }

@@ -4,8 +4,11 @@
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use tessera_core::{DisplayName, Email, Interface, PersonId, Role, Selector, SiteId, Timestamp, TokenHash};
-use tessera_store::{AuditKind, StoreError, StoreResult};
+use tessera_core::{
+    ArticleId, CategoryId, CommentId, ConsentMode, DisplayName, Email, HostName, Interface, Language, Origin, PersonId,
+    Role, Selector, SiteId, SolutionType, Timestamp, TokenHash, VisitorId,
+};
+use tessera_store::{ArticleStatus, AuditKind, CommentStatus, ConsentChoice, StoreError, StoreResult};
 
 use crate::backend;
 
@@ -27,6 +30,30 @@ pub(crate) fn person_id(row: &SqliteRow, column: &str) -> StoreResult<PersonId> 
 
 pub(crate) fn opt_person_id(row: &SqliteRow, column: &str) -> StoreResult<Option<PersonId>> {
     Ok(get::<Option<i64>>(row, column)?.map(PersonId::new))
+}
+
+pub(crate) fn category_id(row: &SqliteRow, column: &str) -> StoreResult<CategoryId> {
+    get::<i64>(row, column).map(CategoryId::new)
+}
+
+pub(crate) fn opt_category_id(row: &SqliteRow, column: &str) -> StoreResult<Option<CategoryId>> {
+    Ok(get::<Option<i64>>(row, column)?.map(CategoryId::new))
+}
+
+pub(crate) fn article_id(row: &SqliteRow, column: &str) -> StoreResult<ArticleId> {
+    get::<i64>(row, column).map(ArticleId::new)
+}
+
+pub(crate) fn comment_id(row: &SqliteRow, column: &str) -> StoreResult<CommentId> {
+    get::<i64>(row, column).map(CommentId::new)
+}
+
+pub(crate) fn visitor_id(row: &SqliteRow, column: &str) -> StoreResult<VisitorId> {
+    get::<i64>(row, column).map(VisitorId::new)
+}
+
+pub(crate) fn opt_visitor_id(row: &SqliteRow, column: &str) -> StoreResult<Option<VisitorId>> {
+    Ok(get::<Option<i64>>(row, column)?.map(VisitorId::new))
 }
 
 /// The column type for site IDs (they fit in 32 bits; SQL integers are signed).
@@ -111,4 +138,69 @@ pub(crate) fn display_name(row: &SqliteRow, column: &str) -> StoreResult<Display
 pub(crate) fn count(row: &SqliteRow, column: &str) -> StoreResult<u32> {
     let n = get::<i64>(row, column)?;
     u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{column} {n} is out of range")))
+}
+
+/// A counter that is never negative (views, votes, comments).
+pub(crate) fn count64(row: &SqliteRow, column: &str) -> StoreResult<u64> {
+    let n = get::<i64>(row, column)?;
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{column} {n} is out of range")))
+}
+
+/// One text value through a domain `parse`; `what` names the type in the error.
+fn parsed<T>(text: &str, column: &str, what: &str, parse: impl Fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(text).ok_or_else(|| StoreError::Corrupt(format!("{column} {text:?} is not {what}")))
+}
+
+pub(crate) fn language(row: &SqliteRow, column: &str) -> StoreResult<Language> {
+    parsed(&get::<String>(row, column)?, column, "a language", |t| Language::parse(t).ok())
+}
+
+pub(crate) fn solution_type(row: &SqliteRow, column: &str) -> StoreResult<SolutionType> {
+    parsed(&get::<String>(row, column)?, column, "a solution type", |t| SolutionType::parse(t).ok())
+}
+
+pub(crate) fn consent_mode(row: &SqliteRow, column: &str) -> StoreResult<ConsentMode> {
+    parsed(&get::<String>(row, column)?, column, "a consent mode", |t| ConsentMode::parse(t).ok())
+}
+
+pub(crate) fn article_status(row: &SqliteRow, column: &str) -> StoreResult<ArticleStatus> {
+    parsed(&get::<String>(row, column)?, column, "an article status", ArticleStatus::parse)
+}
+
+pub(crate) fn comment_status(row: &SqliteRow, column: &str) -> StoreResult<CommentStatus> {
+    parsed(&get::<String>(row, column)?, column, "a comment status", CommentStatus::parse)
+}
+
+pub(crate) fn opt_comment_status(row: &SqliteRow, column: &str) -> StoreResult<Option<CommentStatus>> {
+    let Some(text) = get::<Option<String>>(row, column)? else { return Ok(None) };
+    parsed(&text, column, "a comment status", CommentStatus::parse).map(Some)
+}
+
+pub(crate) fn consent_choice(row: &SqliteRow, column: &str) -> StoreResult<ConsentChoice> {
+    parsed(&get::<String>(row, column)?, column, "a consent choice", ConsentChoice::parse)
+}
+
+pub(crate) fn host_name(row: &SqliteRow, column: &str) -> StoreResult<HostName> {
+    parsed(&get::<String>(row, column)?, column, "a host name", |t| HostName::parse(t).ok())
+}
+
+/// Small lists (languages, origins) are stored newline-joined; empty text is an empty list.
+pub(crate) fn join_lines<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    items.into_iter().collect::<Vec<_>>().join("\n")
+}
+
+fn lines<T>(row: &SqliteRow, column: &str, what: &str, parse: impl Fn(&str) -> Option<T>) -> StoreResult<Vec<T>> {
+    let text = get::<String>(row, column)?;
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split('\n').map(|line| parsed(line, column, what, &parse)).collect()
+}
+
+pub(crate) fn languages(row: &SqliteRow, column: &str) -> StoreResult<Vec<Language>> {
+    lines(row, column, "a language", |t| Language::parse(t).ok())
+}
+
+pub(crate) fn origins(row: &SqliteRow, column: &str) -> StoreResult<Vec<Origin>> {
+    lines(row, column, "an origin", |t| Origin::parse(t).ok())
 }

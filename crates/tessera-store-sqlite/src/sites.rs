@@ -1,46 +1,214 @@
-//! Sites (tenants). Created once, at install or by an admin; never deleted here.
+//! Sites (tenants) and their settings. Created at install or by an admin;
+//! never deleted here. Host names live in `site_hosts`, one site per host.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
-use tessera_core::{SiteId, Timestamp};
-use tessera_store::{Site, SiteStore, StoreError, StoreResult};
+use sqlx::{Sqlite, Transaction};
+use tessera_core::{HostName, SiteId, Timestamp};
+use tessera_store::{Site, SiteSettings, SiteStore, StoreError, StoreResult};
 
-use crate::convert::{get, site_id, site_param, timestamp};
-use crate::{SqliteStore, backend};
+use crate::convert::{
+    consent_mode, get, host_name, join_lines, language, languages, origins, site_id, site_param, solution_type,
+    timestamp,
+};
+use crate::{SqliteStore, backend, conflict_or_backend};
 
+const SELECT: &str = "SELECT s.id, s.name, s.languages, s.default_language, s.embed_origins, s.solution_type, \
+                      s.consent_mode, s.registration_open, s.created_at, s.updated_at FROM sites s";
+
+/// A site row; `hosts` are filled in from `site_hosts` afterwards.
 fn site_from_row(row: &SqliteRow) -> StoreResult<Site> {
-    Ok(Site { id: site_id(row, "id")?, name: get(row, "name")?, created_at: timestamp(row, "created_at")? })
+    Ok(Site {
+        id: site_id(row, "id")?,
+        settings: SiteSettings {
+            name: get(row, "name")?,
+            hosts: Vec::new(),
+            languages: languages(row, "languages")?,
+            default_language: language(row, "default_language")?,
+            embed_origins: origins(row, "embed_origins")?,
+            solution_type: solution_type(row, "solution_type")?,
+            consent_mode: consent_mode(row, "consent_mode")?,
+            registration_open: get(row, "registration_open")?,
+        },
+        created_at: timestamp(row, "created_at")?,
+        updated_at: timestamp(row, "updated_at")?,
+    })
+}
+
+/// The settings as bind values, in the column order of INSERT and UPDATE below.
+fn settings_columns(s: &SiteSettings) -> (String, String, String, &'static str, &'static str) {
+    (
+        join_lines(s.languages.iter().map(|l| l.as_str())),
+        s.default_language.as_str().to_owned(),
+        join_lines(s.embed_origins.iter().map(|o| o.as_str())),
+        s.solution_type.as_str(),
+        s.consent_mode.as_str(),
+    )
+}
+
+/// Inserts the site's hosts (sorted, without duplicates); a host of another
+/// site is a conflict, which rolls the transaction back when it is dropped.
+async fn insert_hosts(tx: &mut Transaction<'_, Sqlite>, id: SiteId, hosts: &[HostName]) -> StoreResult<()> {
+    let mut hosts: Vec<&str> = hosts.iter().map(HostName::as_str).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    for host in hosts {
+        sqlx::query("INSERT INTO site_hosts (host, site_id) VALUES (?, ?)")
+            .bind(host)
+            .bind(site_param(id))
+            .execute(&mut **tx)
+            .await
+            .map_err(conflict_or_backend("host"))?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Fills in the hosts of the given sites with one query.
+    async fn with_hosts(&self, mut sites: Vec<Site>) -> StoreResult<Vec<Site>> {
+        let rows = match sites.as_slice() {
+            [] => return Ok(sites),
+            [one] => sqlx::query("SELECT host, site_id FROM site_hosts WHERE site_id = ? ORDER BY host")
+                .bind(site_param(one.id))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?,
+            _ => sqlx::query("SELECT host, site_id FROM site_hosts ORDER BY host")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?,
+        };
+        let mut hosts: HashMap<SiteId, Vec<HostName>> = HashMap::new();
+        for row in &rows {
+            hosts.entry(site_id(row, "site_id")?).or_default().push(host_name(row, "host")?);
+        }
+        for site in &mut sites {
+            site.settings.hosts = hosts.remove(&site.id).unwrap_or_default();
+        }
+        Ok(sites)
+    }
+
+    async fn one_site(&self, row: Option<SqliteRow>) -> StoreResult<Option<Site>> {
+        let Some(row) = row else { return Ok(None) };
+        Ok(self.with_hosts(vec![site_from_row(&row)?]).await?.pop())
+    }
+
+    async fn existing_site(&self, id: SiteId, after: &str) -> StoreResult<Site> {
+        self.site(id).await?.ok_or_else(|| StoreError::Corrupt(format!("site {id} missing right after {after}")))
+    }
 }
 
 #[async_trait]
 impl SiteStore for SqliteStore {
     async fn ensure_site(&self, id: SiteId, name: &str, now: Timestamp) -> StoreResult<Site> {
-        // DO NOTHING rather than an upsert: an existing site keeps its name and
-        // creation time, so every node can call this at start-up.
-        sqlx::query("INSERT INTO sites (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+        // DO NOTHING rather than an upsert: an existing site keeps its settings
+        // and creation time, so every node can call this at start-up.
+        let settings = SiteSettings::named(name);
+        let (langs, default, embed, solution, consent) = settings_columns(&settings);
+        sqlx::query(
+            "INSERT INTO sites (id, name, languages, default_language, embed_origins, solution_type, consent_mode,
+                                registration_open, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(site_param(id))
+        .bind(&settings.name)
+        .bind(langs)
+        .bind(default)
+        .bind(embed)
+        .bind(solution)
+        .bind(consent)
+        .bind(settings.registration_open)
+        .bind(now.unix())
+        .bind(now.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        self.existing_site(id, "ensure_site").await
+    }
+
+    async fn create_site(&self, id: SiteId, settings: &SiteSettings, now: Timestamp) -> StoreResult<Site> {
+        let (langs, default, embed, solution, consent) = settings_columns(settings);
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO sites (id, name, languages, default_language, embed_origins, solution_type, consent_mode,
+                                registration_open, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(site_param(id))
+        .bind(&settings.name)
+        .bind(langs)
+        .bind(default)
+        .bind(embed)
+        .bind(solution)
+        .bind(consent)
+        .bind(settings.registration_open)
+        .bind(now.unix())
+        .bind(now.unix())
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_or_backend("site"))?;
+        insert_hosts(&mut tx, id, &settings.hosts).await?;
+        tx.commit().await.map_err(backend)?;
+        self.existing_site(id, "create_site").await
+    }
+
+    async fn update_site(&self, id: SiteId, settings: &SiteSettings, now: Timestamp) -> StoreResult<bool> {
+        let (langs, default, embed, solution, consent) = settings_columns(settings);
+        // The UPDATE comes first so the transaction holds the write lock from its first statement.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let done = sqlx::query(
+            "UPDATE sites SET name = ?, languages = ?, default_language = ?, embed_origins = ?, solution_type = ?,
+                              consent_mode = ?, registration_open = ?, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(&settings.name)
+        .bind(langs)
+        .bind(default)
+        .bind(embed)
+        .bind(solution)
+        .bind(consent)
+        .bind(settings.registration_open)
+        .bind(now.unix())
+        .bind(site_param(id))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM site_hosts WHERE site_id = ?")
             .bind(site_param(id))
-            .bind(name)
-            .bind(now.unix())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        self.site(id).await?.ok_or_else(|| StoreError::Corrupt(format!("site {id} missing right after ensure_site")))
+        insert_hosts(&mut tx, id, &settings.hosts).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
     }
 
     async fn site(&self, id: SiteId) -> StoreResult<Option<Site>> {
-        let row = sqlx::query("SELECT id, name, created_at FROM sites WHERE id = ?")
+        let row = sqlx::query(&format!("{SELECT} WHERE s.id = ?"))
             .bind(site_param(id))
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(site_from_row).transpose()
+        self.one_site(row).await
+    }
+
+    async fn site_by_host(&self, host: &HostName) -> StoreResult<Option<Site>> {
+        let row = sqlx::query(&format!("{SELECT} JOIN site_hosts h ON h.site_id = s.id WHERE h.host = ?"))
+            .bind(host.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        self.one_site(row).await
     }
 
     async fn sites(&self) -> StoreResult<Vec<Site>> {
-        let rows = sqlx::query("SELECT id, name, created_at FROM sites ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(site_from_row).collect()
+        let rows = sqlx::query(&format!("{SELECT} ORDER BY s.id")).fetch_all(&self.pool).await.map_err(backend)?;
+        let sites = rows.iter().map(site_from_row).collect::<StoreResult<Vec<_>>>()?;
+        self.with_hosts(sites).await
     }
 }

@@ -32,9 +32,13 @@ use tessera_core::{
 };
 
 use crate::{
-    AuditEntry, AuditEvent, AuditFilter, AuditKind, NewPerson, Person, RememberRecord, SessionRecord, Site, Store,
-    StoreError, ThrottleRecord,
+    AuditEntry, AuditEvent, AuditFilter, AuditKind, NewPerson, Person, RememberRecord, SessionRecord, Site,
+    SiteSettings, Store, StoreError, ThrottleRecord,
 };
+
+// The Help Center's checks (site settings, knowledge base, engagement, visitors).
+mod help_center;
+pub use help_center::*;
 
 /// Expands into one `#[tokio::test]` per conformance check, each given a
 /// fresh store by awaiting `$make` (see the [module docs](crate::conformance)).
@@ -70,6 +74,26 @@ macro_rules! conformance_tests {
             audit_round_trips_every_field,
             audit_filters_by_kind_person_site_since_and_limit_newest_first,
             timestamps_are_the_callers_not_the_databases,
+            site_settings_round_trip_and_hosts_are_unique_across_sites,
+            update_site_replaces_hosts,
+            categories_nest_and_order_by_position,
+            category_parent_must_be_same_site,
+            article_round_trips_with_translations_and_author_name,
+            articles_list_newest_first_and_move_between_categories,
+            publishing_sets_published_at_once,
+            search_finds_published_articles_in_the_language_with_prefix_and_diacritics,
+            search_index_follows_translation_changes,
+            search_terms_cannot_inject_fts_syntax,
+            votes_are_one_per_guest_and_changeable,
+            votes_are_one_per_person,
+            link_visitor_moves_guest_votes_and_comments_and_person_vote_wins,
+            pending_comment_visible_only_to_its_author,
+            moderation_only_moves_pending_comments,
+            visitor_token_can_be_replaced_or_dropped,
+            activity_merges_kinds_in_time_order_including_the_linked_person,
+            consent_records_round_trip,
+            view_counts_add_up,
+            recent_visitors_newest_first,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {
@@ -231,12 +255,14 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 // Sites
 // ---------------------------------------------------------------------------
 
-/// `ensure_site` creates once and afterwards returns the existing site
-/// unchanged: a second call never renames it or moves `created_at`.
+/// `ensure_site` creates once, with the default settings, and afterwards
+/// returns the existing site unchanged: a second call never renames it or
+/// moves `created_at`.
 pub async fn ensure_site_is_idempotent<S: Store>(store: &S) {
     let id = site_id(1001);
     let first = store.ensure_site(id, "Acme", at(0)).await.expect("ensure_site");
-    assert_eq!(first, Site { id, name: "Acme".to_owned(), created_at: at(0) });
+    let defaults = SiteSettings::named("Acme");
+    assert_eq!(first, Site { id, settings: defaults, created_at: at(0), updated_at: at(0) });
 
     let again = store.ensure_site(id, "Renamed", at(500)).await.expect("ensure_site again");
     assert_eq!(again, first, "ensure_site must return the existing site unchanged");

@@ -12,14 +12,19 @@
 //!   never bring back a deleted session;
 //! - compare-and-swap operations report whether they won.
 
+mod help_center;
 mod records;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
 use async_trait::async_trait;
-use tessera_core::{Email, Interface, PersonId, Role, Selector, SiteId, Timestamp, TokenHash};
+use tessera_core::{
+    ArticleId, CategoryId, CommentId, Email, HostName, Interface, Language, PersonId, Role, Selector, SiteId,
+    Timestamp, TokenHash, VisitorId,
+};
 
+pub use help_center::*;
 pub use records::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +44,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
 pub trait SiteStore {
-    /// Creates the site if it does not exist; returns it either way.
+    /// Creates the site with default settings if it does not exist; returns it either way.
     async fn ensure_site(&self, id: SiteId, name: &str, now: Timestamp) -> StoreResult<Site>;
+    /// Fails with [`StoreError::Conflict`] if the ID or one of the hosts is taken.
+    async fn create_site(&self, id: SiteId, settings: &SiteSettings, now: Timestamp) -> StoreResult<Site>;
+    /// Replaces the settings (hosts included). Fails with [`StoreError::Conflict`]
+    /// if a host belongs to another site; returns false if there is no such site.
+    async fn update_site(&self, id: SiteId, settings: &SiteSettings, now: Timestamp) -> StoreResult<bool>;
     async fn site(&self, id: SiteId) -> StoreResult<Option<Site>>;
+    async fn site_by_host(&self, host: &HostName) -> StoreResult<Option<Site>>;
     async fn sites(&self) -> StoreResult<Vec<Site>>;
 }
 
@@ -132,6 +143,127 @@ pub trait AuditStore {
     async fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
 }
 
+#[async_trait]
+pub trait KnowledgeBaseStore {
+    /// `names` must not be empty. Fails with [`StoreError::Conflict`] if the
+    /// parent belongs to another site.
+    async fn create_category(
+        &self,
+        site: SiteId,
+        parent: Option<CategoryId>,
+        position: i32,
+        names: &[CategoryName],
+    ) -> StoreResult<Category>;
+    /// Every category of the site, ordered by parent, position, then ID.
+    async fn categories(&self, site: SiteId) -> StoreResult<Vec<Category>>;
+    /// A draft with no translation yet. Fails with [`StoreError::Conflict`] if
+    /// the category belongs to another site.
+    async fn create_article(
+        &self,
+        site: SiteId,
+        category: CategoryId,
+        author: PersonId,
+        now: Timestamp,
+    ) -> StoreResult<Article>;
+    async fn article(&self, id: ArticleId) -> StoreResult<Option<Article>>;
+    /// Every article of the site (drafts too when `published_only` is false),
+    /// newest first.
+    async fn articles(&self, site: SiteId, published_only: bool) -> StoreResult<Vec<Article>>;
+    /// Creates or replaces one language's text and keeps the search index in
+    /// step; returns false if there is no such article.
+    async fn put_translation(&self, article: ArticleId, translation: &Translation) -> StoreResult<bool>;
+    /// Returns false if there is no such article. Publishing sets
+    /// `published_at` the first time only.
+    async fn set_article_status(&self, article: ArticleId, status: ArticleStatus, now: Timestamp) -> StoreResult<bool>;
+    /// Returns false if there is no such article. Fails with
+    /// [`StoreError::Conflict`] if the category is not on the article's site.
+    async fn set_article_category(&self, article: ArticleId, category: CategoryId, now: Timestamp)
+    -> StoreResult<bool>;
+    async fn count_view(&self, article: ArticleId) -> StoreResult<()>;
+    /// Published articles of the site whose text in `language` holds every
+    /// term (the last one as a prefix), best match first, at most `limit`.
+    /// Terms are plain words; the backend quotes them for its own syntax.
+    async fn search(
+        &self,
+        site: SiteId,
+        language: &Language,
+        terms: &[String],
+        limit: u32,
+    ) -> StoreResult<Vec<SearchHit>>;
+}
+
+#[async_trait]
+pub trait EngagementStore {
+    /// Records or changes the actor's vote: one per person (if known, else
+    /// per visitor) per article. A person's vote replaces the guest vote of
+    /// the actor's visitor on that article. Fails with
+    /// [`StoreError::Conflict`] for an anonymous actor.
+    async fn set_vote(&self, article: ArticleId, actor: Actor, helpful: bool, now: Timestamp) -> StoreResult<()>;
+    /// The person's vote if the actor names a person, else the visitor's guest vote.
+    async fn vote_of(&self, article: ArticleId, actor: Actor) -> StoreResult<Option<bool>>;
+    async fn vote_totals(&self, article: ArticleId) -> StoreResult<VoteTotals>;
+    /// The comment starts pending. Fails with [`StoreError::Conflict`] if the
+    /// article is not on the comment's site.
+    async fn add_comment(&self, comment: &NewComment, now: Timestamp) -> StoreResult<Comment>;
+    /// Approved comments, plus the viewer's own pending ones, oldest first.
+    async fn comments(&self, article: ArticleId, viewer: Actor) -> StoreResult<Vec<Comment>>;
+    async fn approved_comment_count(&self, article: ArticleId) -> StoreResult<u64>;
+    /// Pending comments of the site, oldest first.
+    async fn pending_comments(&self, site: SiteId) -> StoreResult<Vec<Comment>>;
+    async fn comment(&self, id: CommentId) -> StoreResult<Option<Comment>>;
+    /// Approves or rejects a pending comment; returns false if it is not
+    /// pending (or `status` is [`CommentStatus::Pending`]).
+    async fn moderate_comment(
+        &self,
+        id: CommentId,
+        status: CommentStatus,
+        moderator: PersonId,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait VisitorStore {
+    /// Fails with [`StoreError::Conflict`] if another visitor has the token.
+    async fn create_visitor(
+        &self,
+        site: SiteId,
+        token: &TokenHash,
+        persistent: bool,
+        now: Timestamp,
+    ) -> StoreResult<Visitor>;
+    /// The visitor whose current token this is.
+    async fn visitor_by_token(&self, token: &TokenHash) -> StoreResult<Option<Visitor>>;
+    async fn visitor(&self, id: VisitorId) -> StoreResult<Option<Visitor>>;
+    /// Gives the visitor a new token (when it becomes persistent with consent)
+    /// or none at all (when consent is withdrawn: the old cookie stops working).
+    /// Fails with [`StoreError::Conflict`] if another visitor has the token.
+    async fn set_visitor_token(
+        &self,
+        id: VisitorId,
+        token: Option<&TokenHash>,
+        persistent: bool,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Raises `last_seen_at` (never lowers it, never creates a row).
+    async fn touch_visitor(&self, id: VisitorId, now: Timestamp) -> StoreResult<()>;
+    /// Links the visitor and its guest activity to the person. A guest vote on
+    /// an article the person already voted on gives way to the person's vote.
+    async fn link_visitor(&self, id: VisitorId, person: PersonId, now: Timestamp) -> StoreResult<bool>;
+    /// Most recently seen first, at most `limit`.
+    async fn recent_visitors(&self, site: SiteId, limit: u32) -> StoreResult<Vec<Visitor>>;
+    /// Most recently seen first.
+    async fn visitors_of_person(&self, person: PersonId) -> StoreResult<Vec<Visitor>>;
+    async fn record_page_view(&self, view: &PageView) -> StoreResult<()>;
+    /// Page views, votes and comments of the visitor, and of the person it
+    /// is linked to, oldest first, the newest `limit` of them.
+    async fn activity(&self, id: VisitorId, limit: u32) -> StoreResult<Vec<Activity>>;
+    /// Fails with [`StoreError::Conflict`] if a record with this token exists:
+    /// evidence is never overwritten.
+    async fn record_consent(&self, record: &ConsentRecord) -> StoreResult<()>;
+    async fn consent(&self, token: &TokenHash) -> StoreResult<Option<ConsentRecord>>;
+}
+
 /// Everything a backend provides. The server holds one `Arc<dyn Store>`.
 pub trait Store:
     SiteStore
@@ -140,6 +272,9 @@ pub trait Store:
     + RememberStore
     + ThrottleStore
     + AuditStore
+    + KnowledgeBaseStore
+    + EngagementStore
+    + VisitorStore
     + std::fmt::Debug
     + Send
     + Sync
@@ -154,6 +289,9 @@ impl<T> Store for T where
         + RememberStore
         + ThrottleStore
         + AuditStore
+        + KnowledgeBaseStore
+        + EngagementStore
+        + VisitorStore
         + std::fmt::Debug
         + Send
         + Sync

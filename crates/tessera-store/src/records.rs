@@ -2,13 +2,6 @@
 
 use tessera_core::{DisplayName, Email, Interface, PersonId, Role, Selector, SiteId, Timestamp, TokenHash};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Site {
-    pub id: SiteId,
-    pub name: String,
-    pub created_at: Timestamp,
-}
-
 #[derive(Clone, Debug)]
 pub struct NewPerson {
     pub site_id: SiteId,

@@ -33,6 +33,22 @@ impl From<tessera_store::StoreError> for WebError {
     }
 }
 
+impl From<tessera_kb::KbError> for WebError {
+    fn from(e: tessera_kb::KbError) -> Self {
+        match e {
+            tessera_kb::KbError::NotFound => Self::NotFound,
+            tessera_kb::KbError::Store(e) => e.into(),
+            invalid => Self::BadRequest(crate::pages::sentence(invalid)),
+        }
+    }
+}
+
+impl From<tessera_visitor::VisitorError> for WebError {
+    fn from(e: tessera_visitor::VisitorError) -> Self {
+        Self::Internal(Box::new(e))
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
         Self::Internal(Box::new(e))

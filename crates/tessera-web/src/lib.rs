@@ -9,6 +9,7 @@
 mod assets;
 mod client;
 mod csrf;
+mod ctx;
 mod error;
 mod headers;
 mod iface;
@@ -23,10 +24,13 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use tessera_cookies::Registry;
 use tessera_core::{SecretKey, SiteId};
+use tessera_kb::KnowledgeBase;
 use tessera_session::{Csrf, SessionCore};
+use tessera_visitor::Visitors;
 
 pub use error::WebError;
 pub use iface::{Admin, Agent, Iface, Portal};
+pub use pages::CookieLabels;
 
 /// How the server is reached, which decides cookie security and HSTS.
 #[derive(Clone, Debug)]
@@ -56,12 +60,39 @@ struct StateInner {
     registry: Registry,
     csrf: Csrf,
     config: WebConfig,
+    kb: KnowledgeBase,
+    visitors: Visitors,
+    sites: ctx::SiteCache,
+    language_cookie: ctx::LanguageCookie,
+    agent_site_cookie: ctx::AgentSiteCookie,
 }
 
 impl AppState {
     pub fn new(core: SessionCore, registry: Registry, key: &SecretKey, config: WebConfig) -> Self {
         let csrf = Csrf::new(key);
-        Self { inner: Arc::new(StateInner { core, registry, csrf, config }) }
+        let kb = KnowledgeBase::new(core.store().clone(), core.clock().clone());
+        let visitors = Visitors::new(core.store().clone(), core.clock().clone());
+        let language_cookie = ctx::LanguageCookie::new(key);
+        let agent_site_cookie = ctx::AgentSiteCookie::new(key);
+        let sites = ctx::SiteCache::default();
+        let inner =
+            StateInner { core, registry, csrf, config, kb, visitors, sites, language_cookie, agent_site_cookie };
+        Self { inner: Arc::new(inner) }
+    }
+    pub fn kb(&self) -> &KnowledgeBase {
+        &self.inner.kb
+    }
+    pub fn visitors(&self) -> &Visitors {
+        &self.inner.visitors
+    }
+    pub(crate) fn sites(&self) -> &ctx::SiteCache {
+        &self.inner.sites
+    }
+    pub(crate) fn language_cookie(&self) -> &ctx::LanguageCookie {
+        &self.inner.language_cookie
+    }
+    pub(crate) fn agent_site_cookie(&self) -> &ctx::AgentSiteCookie {
+        &self.inner.agent_site_cookie
     }
     pub fn core(&self) -> &SessionCore {
         &self.inner.core

@@ -2,6 +2,7 @@
 
 mod cookies_cmd;
 mod datadir;
+mod demo;
 mod serve;
 mod settings;
 mod user_cmd;
@@ -46,6 +47,10 @@ pub(crate) struct ServeArgs {
     /// Public URL browsers use, e.g. https://help.example.com (setting `server.public_url`).
     #[arg(long)]
     public_url: Option<String>,
+    /// Seed a demo site (three languages, articles, an agent and an admin) and
+    /// print the demo logins.
+    #[arg(long)]
+    demo: bool,
     /// Let end-to-end tests move the server's clock via POST /__test/clock.
     #[cfg(feature = "test-clock")]
     #[arg(long)]

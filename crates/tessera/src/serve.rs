@@ -72,11 +72,18 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
         &key,
         config,
     );
+    let demo = match args.demo {
+        true => Some(crate::demo::seed(&core, state.kb(), site).await.context("seeding the demo")?),
+        false => None,
+    };
     let app = tessera_web::app(state);
     let app = with_test_clock(app, manual_clock);
 
     let purge = spawn_purge(core.clone(), settings.server.purge_interval_seconds);
     print_banner(&origin.origin, local, data, store.as_ref(), site).await;
+    if let Some(logins) = &demo {
+        println!("\n{}", crate::demo::describe(logins, &origin.origin, site));
+    }
 
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -18,6 +18,21 @@ pub(crate) struct Settings {
     pub remember: RememberSettings,
     pub throttle: ThrottleSettings,
     pub password: PasswordSettings,
+    pub visitor: VisitorSettings,
+}
+
+/// `[visitor]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct VisitorSettings {
+    /// Lifetime of the visitor cookie; browsers cap cookies at 400 days.
+    pub max_age_days: u64,
+}
+
+impl Default for VisitorSettings {
+    fn default() -> Self {
+        Self { max_age_days: 365 }
+    }
 }
 
 /// `[server]`
@@ -83,6 +98,9 @@ impl Settings {
         }
         if self.remember.portal_max_age_seconds <= 0 || self.remember.agent_max_age_seconds <= 0 {
             bail!("remember-me lifetimes must be positive");
+        }
+        if !(1..=400).contains(&self.visitor.max_age_days) {
+            bail!("visitor.max_age_days must be 1 to 400 (browsers keep cookies at most 400 days)");
         }
         SiteId::new(self.server.default_site).context("server.default_site")?;
         self.trusted_proxies()?;

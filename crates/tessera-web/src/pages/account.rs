@@ -12,6 +12,7 @@ use tessera_store::{RememberRecord, SessionRecord};
 use super::{Layout, format_time, render, sentence};
 use crate::client::{Client, device_label};
 use crate::csrf::FormToken;
+use crate::ctx::Ctx;
 use crate::session::Authed;
 use crate::setcookie::append;
 use crate::{AppState, Iface, WebError};
@@ -33,6 +34,14 @@ impl Done {
             "disabled" => "The account was disabled; all its sessions and remembered devices ended.",
             "enabled" => "The account was enabled.",
             "role" => "The role was changed; the person's sessions and remembered devices ended.",
+            "saved" => "Saved.",
+            "published" => "Saved and published: readers can see it now.",
+            "unpublished" => "Saved and unpublished: only agents can see it now.",
+            "approved" => "The comment was approved and is now public.",
+            "rejected" => "The comment was rejected.",
+            "already-moderated" => "Someone else moderated that comment a moment ago.",
+            "created" => "Created.",
+            "reset" => "The password was reset; every session and remembered device of that person ended.",
             _ => return None,
         };
         Some(text.to_owned())
@@ -54,13 +63,14 @@ struct AccountPage {
 
 pub(crate) async fn overview<I: Iface>(
     State(state): State<AppState>,
+    ctx: Ctx,
     Authed { live, .. }: Authed<I>,
     csrf: FormToken,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     let p = &live.person;
     render(&AccountPage {
-        layout: Layout::new::<I>(&state, "Your account", Some(&live), csrf),
+        layout: Layout::new::<I>(&state, &ctx, "Your account", Some(&live), csrf),
         notice: done.notice(),
         name: p.name.to_string(),
         email: p.email.to_string(),
@@ -141,6 +151,7 @@ pub(crate) struct SessionsPage {
 
 pub(crate) async fn sessions<I: Iface>(
     State(state): State<AppState>,
+    ctx: Ctx,
     Authed { live, .. }: Authed<I>,
     csrf: FormToken,
     Query(done): Query<Done>,
@@ -149,7 +160,7 @@ pub(crate) async fn sessions<I: Iface>(
     let rows = core.sessions_of(live.person.id).await?;
     let devices = core.remembered_devices(live.person.id).await?;
     render(&SessionsPage {
-        layout: Layout::new::<I>(&state, "Your sessions", Some(&live), csrf),
+        layout: Layout::new::<I>(&state, &ctx, "Your sessions", Some(&live), csrf),
         heading: "Your sessions and remembered devices",
         notice: done.notice(),
         rows: rows.iter().map(|r| SessionRow::new(r, live.id_hash(), String::new())).collect(),
@@ -218,10 +229,11 @@ struct PasswordPage {
 
 pub(crate) async fn password_page<I: Iface>(
     State(state): State<AppState>,
+    ctx: Ctx,
     Authed { live, .. }: Authed<I>,
     csrf: FormToken,
 ) -> Result<Response, WebError> {
-    render(&PasswordPage { layout: Layout::new::<I>(&state, "Change password", Some(&live), csrf), error: None })
+    render(&PasswordPage { layout: Layout::new::<I>(&state, &ctx, "Change password", Some(&live), csrf), error: None })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -234,6 +246,7 @@ pub(crate) struct PasswordForm {
 
 pub(crate) async fn password_submit<I: Iface>(
     State(state): State<AppState>,
+    ctx: Ctx,
     Client(client): Client,
     Authed { live, .. }: Authed<I>,
     csrf: FormToken,
@@ -241,7 +254,7 @@ pub(crate) async fn password_submit<I: Iface>(
 ) -> Result<Response, WebError> {
     let refuse = |live: &LiveSession, csrf: FormToken, message: String| -> Result<Response, WebError> {
         let page = PasswordPage {
-            layout: Layout::new::<I>(&state, "Change password", Some(live), csrf),
+            layout: Layout::new::<I>(&state, &ctx, "Change password", Some(live), csrf),
             error: Some(message),
         };
         Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
@@ -280,12 +293,13 @@ struct EmailPage {
 
 pub(crate) async fn email_page<I: Iface>(
     State(state): State<AppState>,
+    ctx: Ctx,
     Authed { live, .. }: Authed<I>,
     csrf: FormToken,
 ) -> Result<Response, WebError> {
     let current_email = live.person.email.to_string();
     render(&EmailPage {
-        layout: Layout::new::<I>(&state, "Change email", Some(&live), csrf),
+        layout: Layout::new::<I>(&state, &ctx, "Change email", Some(&live), csrf),
         current_email,
         error: None,
     })
@@ -300,6 +314,7 @@ pub(crate) struct EmailForm {
 
 pub(crate) async fn email_submit<I: Iface>(
     State(state): State<AppState>,
+    ctx: Ctx,
     Client(client): Client,
     Authed { live, .. }: Authed<I>,
     csrf: FormToken,
@@ -307,7 +322,7 @@ pub(crate) async fn email_submit<I: Iface>(
 ) -> Result<Response, WebError> {
     let refuse = |live: &LiveSession, csrf: FormToken, message: String| -> Result<Response, WebError> {
         let page = EmailPage {
-            layout: Layout::new::<I>(&state, "Change email", Some(live), csrf),
+            layout: Layout::new::<I>(&state, &ctx, "Change email", Some(live), csrf),
             current_email: live.person.email.to_string(),
             error: Some(message),
         };

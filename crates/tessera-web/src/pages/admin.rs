@@ -1,5 +1,6 @@
 //! The admin's tools for this foundation: every session of the site with
-//! revoke, people with disable/enable, and the audit log.
+//! revoke, people (create, reset password, role, disable/enable), and the
+//! audit log. Sites are in `admin_sites`.
 
 use std::collections::HashMap;
 
@@ -7,12 +8,15 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use tessera_core::{PersonId, Role, Timestamp};
-use tessera_store::{AuditFilter, AuditKind};
+use http::StatusCode;
+use tessera_core::{DisplayName, Email, Password, PersonId, Role, Timestamp};
+use tessera_session::{CoreError, PasswordChange};
+use tessera_store::{AuditFilter, AuditKind, StoreError};
 
-use super::account::{Done, SessionRow, SessionsPage, parse_hash};
+use super::account::{Done, SessionRow, parse_hash};
 use super::{Layout, format_time, render};
 use crate::csrf::FormToken;
+use crate::ctx::Ctx;
 use crate::session::Authed;
 use crate::{Admin, AppState, WebError};
 
@@ -24,6 +28,7 @@ async fn names(state: &AppState, site: tessera_core::SiteId) -> Result<HashMap<P
 
 pub(crate) async fn sessions(
     State(state): State<AppState>,
+    ctx: Ctx,
     Authed { live, .. }: Authed<Admin>,
     csrf: FormToken,
     Query(done): Query<Done>,
@@ -35,16 +40,21 @@ pub(crate) async fn sessions(
         .iter()
         .map(|r| SessionRow::new(r, live.id_hash(), names.get(&r.person_id).cloned().unwrap_or_default()))
         .collect();
-    render(&SessionsPage {
-        layout: Layout::new::<Admin>(&state, "All sessions", Some(&live), csrf),
-        heading: "All sessions of the site",
+    render(&AdminSessionsPage {
+        layout: Layout::new::<Admin>(&state, &ctx, "All sessions", Some(&live), csrf),
         notice: done.notice(),
         rows,
-        show_person: true,
-        revoke_action: "/admin/sessions/revoke".into(),
-        show_devices: false,
-        devices: Vec::new(),
     })
+}
+
+/// The site's sessions: the account page's table with a person column and
+/// the admin links.
+#[derive(Template)]
+#[template(path = "admin_sessions.html")]
+struct AdminSessionsPage {
+    layout: Layout,
+    notice: Option<String>,
+    rows: Vec<SessionRow>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -84,15 +94,67 @@ struct PersonRow {
 struct PeoplePage {
     layout: Layout,
     notice: Option<String>,
+    /// Why the create form was refused, and what was typed (never the password).
+    error: Option<String>,
+    new: NewPersonForm,
+    new_roles: [(&'static str, bool); 3],
+    /// Which reset form failed, and why.
+    reset_error: Option<(i64, String)>,
     people: Vec<PersonRow>,
+}
+
+/// This page's own notices (the rest are the account pages' [`Done`]).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PeopleDone {
+    done: String,
+}
+
+impl PeopleDone {
+    fn notice(&self) -> Option<String> {
+        let text = match self.done.as_str() {
+            "created" => "The person was created and can log in with the password you chose.",
+            "reset" => "The password was reset. All the person's sessions ended and remembered devices were forgotten.",
+            _ => return None,
+        };
+        Some(text.to_owned())
+    }
 }
 
 pub(crate) async fn people(
     State(state): State<AppState>,
+    ctx: Ctx,
     Authed { live, .. }: Authed<Admin>,
     csrf: FormToken,
     Query(done): Query<Done>,
+    Query(mine): Query<PeopleDone>,
 ) -> Result<Response, WebError> {
+    let notice = mine.notice().or_else(|| done.notice());
+    let page = people_page(&state, &ctx, &live, csrf, notice, Refused::Nothing).await?;
+    render(&page)
+}
+
+/// Which form of the people page was refused.
+enum Refused {
+    Nothing,
+    Create(String, NewPersonForm),
+    Reset(PersonId, String),
+}
+
+async fn people_page(
+    state: &AppState,
+    ctx: &Ctx,
+    live: &tessera_session::LiveSession,
+    csrf: FormToken,
+    notice: Option<String>,
+    refused: Refused,
+) -> Result<PeoplePage, WebError> {
+    let (error, new, reset_error) = match refused {
+        Refused::Nothing => (None, NewPersonForm::default(), None),
+        Refused::Create(message, typed) => (Some(message), typed, None),
+        Refused::Reset(id, message) => (None, NewPersonForm::default(), Some((id.get(), message))),
+    };
+    let new_role = Role::parse(&new.role).unwrap_or(Role::Agent);
     let people = state.core().store().people(live.person.site_id).await?;
     let people = people
         .iter()
@@ -106,11 +168,97 @@ pub(crate) async fn people(
             is_me: p.id == live.person.id,
         })
         .collect();
-    render(&PeoplePage {
-        layout: Layout::new::<Admin>(&state, "People", Some(&live), csrf),
-        notice: done.notice(),
+    Ok(PeoplePage {
+        layout: Layout::new::<Admin>(state, ctx, "People", Some(live), csrf),
+        notice,
+        error,
+        new_roles: [Role::User, Role::Agent, Role::Admin].map(|r| (r.as_str(), r == new_role)),
+        new: NewPersonForm { password: String::new(), ..new },
+        reset_error,
         people,
     })
+}
+
+/// The create form as typed. No `Debug`: it holds the initial password.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct NewPersonForm {
+    name: String,
+    email: String,
+    role: String,
+    password: String,
+}
+
+/// Creates a person on the admin's site with the password the admin chose.
+pub(crate) async fn create_person(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Authed { live, .. }: Authed<Admin>,
+    csrf: FormToken,
+    Form(form): Form<NewPersonForm>,
+) -> Result<Response, WebError> {
+    let site = live.person.site_id;
+    let checked = (|| {
+        let name = DisplayName::parse(&form.name).map_err(|e| format!("Name: {e}."))?;
+        let email = Email::parse(&form.email).map_err(|e| format!("Email: {e}."))?;
+        let role = Role::parse(&form.role).map_err(|e| format!("Role: {e}."))?;
+        let password = Password::new_choice(form.password.clone()).map_err(|e| format!("Initial password: {e}."))?;
+        Ok::<_, String>((name, email, role, password))
+    })();
+    let taken = || format!("Email: there is already a person with the address {} on this site.", form.email.trim());
+    let outcome = match checked {
+        Err(message) => Err(message),
+        Ok((name, email, role, password)) => {
+            if state.core().store().person_by_email(site, &email).await?.is_some() {
+                Err(taken())
+            } else {
+                match state.core().create_person(site, email, name, role, password, Some(live.person.id)).await {
+                    Ok(_) => Ok(()),
+                    // Taken between our check and the insert.
+                    Err(CoreError::Store(StoreError::Conflict(_))) => Err(taken()),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => Ok(Redirect::to("/admin/people?done=created").into_response()),
+        Err(message) => {
+            let page = people_page(&state, &ctx, &live, csrf, None, Refused::Create(message, form)).await?;
+            Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ResetForm {
+    person: String,
+    password: String,
+}
+
+/// Sets a new password for someone else on the site. Every session and
+/// remembered device of theirs ends (admins change their own password on
+/// their account page, which keeps their session).
+pub(crate) async fn reset_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Authed { live, .. }: Authed<Admin>,
+    csrf: FormToken,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, WebError> {
+    let id =
+        someone_else_on_site(&state, &live, &form.person, "Change your own password on your account page, not here.")
+            .await?;
+    match state.core().reset_password(id, form.password, live.person.id).await {
+        Ok(()) => Ok(Redirect::to("/admin/people?done=reset").into_response()),
+        Err(PasswordChange::Core(e)) => Err(e.into()),
+        Err(refused) => {
+            let message = format!("New password: {refused}.");
+            let page = people_page(&state, &ctx, &live, csrf, None, Refused::Reset(id, message)).await?;
+            Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
+        }
+    }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -200,7 +348,7 @@ struct AuditRow {
 }
 
 #[derive(Template)]
-#[template(path = "audit.html")]
+#[template(path = "admin_audit.html")]
 struct AuditPage {
     layout: Layout,
     kinds: Vec<&'static str>,
@@ -217,6 +365,7 @@ pub(crate) struct AuditQuery {
 
 pub(crate) async fn audit(
     State(state): State<AppState>,
+    ctx: Ctx,
     Authed { live, .. }: Authed<Admin>,
     csrf: FormToken,
     Query(q): Query<AuditQuery>,
@@ -250,11 +399,11 @@ pub(crate) async fn audit(
         })
         .collect();
     render(&AuditPage {
-        layout: Layout::new::<Admin>(&state, "Audit log", Some(&live), csrf),
+        layout: Layout::new::<Admin>(&state, &ctx, "Audit log", Some(&live), csrf),
         kinds: AuditKind::ALL.iter().map(|k| k.as_str()).collect(),
         selected: q.kind,
         entries,
     })
 }
 
-super::pages!(PeoplePage, AuditPage);
+super::pages!(AdminSessionsPage, PeoplePage, AuditPage);

@@ -10,7 +10,10 @@ use tessera_session::{CoreError, LoginError, NewSession};
 
 use super::{Layout, render, sentence};
 use crate::client::Client;
+use tessera_cookies::CookieId;
+
 use crate::csrf::FormToken;
+use crate::ctx::Ctx;
 use crate::session::MaybeAuthed;
 use crate::setcookie::append;
 use crate::{AppState, Iface, WebError};
@@ -28,13 +31,14 @@ struct LoginPage {
 
 fn login_form<I: Iface>(
     state: &AppState,
+    ctx: &Ctx,
     csrf: FormToken,
     error: Option<String>,
     site_id: String,
     email: String,
 ) -> LoginPage {
     LoginPage {
-        layout: Layout::new::<I>(state, "Log in", None, csrf),
+        layout: Layout::new::<I>(state, ctx, &ctx.tr.get("login-title"), None, csrf),
         error,
         ask_site: I::INTERFACE == Interface::Agent,
         site_id,
@@ -45,13 +49,24 @@ fn login_form<I: Iface>(
 
 pub(crate) async fn login_page<I: Iface>(
     State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
     MaybeAuthed(live): MaybeAuthed,
     csrf: FormToken,
 ) -> Result<Response, WebError> {
     if live.is_some() {
         return Ok(Redirect::to(&format!("{}/account", I::PREFIX)).into_response());
     }
-    render(&login_form::<I>(&state, csrf, None, String::new(), String::new()))
+    // An agent who ticked "Remember me" last time finds the site ID filled in.
+    let cookies = headers.get_all(header::COOKIE).into_iter().map(|v| v.as_bytes());
+    let remembered_site = match I::INTERFACE {
+        Interface::Agent => tessera_cookies::find_cookie(cookies, state.registry().name(CookieId::AgentSite))
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| state.agent_site_cookie().decode(v))
+            .map(|site| site.get().to_string()),
+        _ => None,
+    };
+    render(&login_form::<I>(&state, &ctx, csrf, None, remembered_site.unwrap_or_default(), String::new()))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -65,6 +80,8 @@ pub(crate) struct LoginForm {
 
 pub(crate) async fn login_submit<I: Iface>(
     State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
     Client(client): Client,
     MaybeAuthed(previous): MaybeAuthed,
     csrf: FormToken,
@@ -74,14 +91,14 @@ pub(crate) async fn login_submit<I: Iface>(
         Interface::Agent => match SiteId::parse(&form.site_id) {
             Ok(site) => site,
             Err(e) => {
-                let page = login_form::<I>(&state, csrf, Some(e.to_string()), form.site_id, form.email);
+                let page = login_form::<I>(&state, &ctx, csrf, Some(e.to_string()), form.site_id, form.email);
                 return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
             }
         },
-        _ => state.config().default_site,
+        _ => ctx.site.id,
     };
     let fail = |status: StatusCode, message: String, csrf: FormToken, form: LoginForm| -> Result<Response, WebError> {
-        let page = login_form::<I>(&state, csrf, Some(message), form.site_id, form.email);
+        let page = login_form::<I>(&state, &ctx, csrf, Some(message), form.site_id, form.email);
         Ok((status, render(&page)?).into_response())
     };
     let Some(password) = Password::for_login(form.password.clone()) else {
@@ -132,6 +149,16 @@ pub(crate) async fn login_submit<I: Iface>(
     append(&mut res, state.registry().set(I::SESSION_COOKIE, token.encode()));
     if let (Some(remember_id), Some(remember)) = (I::REMEMBER_COOKIE, remember) {
         append(&mut res, state.registry().set(remember_id, remember.encode()));
+        if I::INTERFACE == Interface::Agent {
+            append(&mut res, state.registry().set(CookieId::AgentSite, state.agent_site_cookie().encode(site)));
+        }
+    }
+    if I::INTERFACE == Interface::Portal {
+        // The browser's guest votes, comments and views become the person's.
+        let guest = super::guest::Guest::resolve(&state, &ctx, &headers).await?;
+        if let Some(visitor) = &guest.visitor {
+            state.visitors().link(visitor.id, person.id).await?;
+        }
     }
     Ok(res)
 }

@@ -2,8 +2,14 @@
 
 mod account;
 mod admin;
+mod admin_sites;
+mod agent;
 mod auth;
+mod cookies;
+mod guest;
+mod help_center;
 mod portal;
+mod register;
 
 use askama::Template;
 use axum::Router;
@@ -13,10 +19,22 @@ use http::StatusCode;
 use tessera_core::Timestamp;
 use tessera_session::LiveSession;
 
+use tessera_i18n::{Catalog, Tr};
+
 use crate::csrf::FormToken;
+use crate::ctx::Ctx;
 use crate::{Admin, Agent, AppState, Iface, Portal, WebError};
 
+pub use cookies::TrLabels as CookieLabels;
 pub(crate) use portal::{healthz, not_found};
+
+/// One entry of the language picker.
+#[derive(Debug)]
+pub(crate) struct LanguageOption {
+    pub code: String,
+    pub name: String,
+    pub selected: bool,
+}
 
 /// The parts every page's frame needs.
 #[derive(Debug)]
@@ -28,13 +46,37 @@ pub(crate) struct Layout {
     pub css_url: &'static str,
     pub user: Option<String>,
     pub csrf: String,
+    /// The page's language and its translator: `{{ layout.t.get("id") }}`.
+    pub lang: String,
+    pub t: Tr<'static>,
+    pub languages: Vec<LanguageOption>,
+    /// This page's path: where the picker and the consent banner come back to.
+    pub here: String,
+    /// Show the consent banner (Help Center pages, when the site asks).
+    pub consent_banner: bool,
     /// The CSRF cookie to set, when this page issued the browser's first anchor.
     anchor_cookie: Option<cookie::Cookie<'static>>,
 }
 
 impl Layout {
-    pub fn new<I: Iface>(state: &AppState, title: &str, live: Option<&LiveSession>, csrf: FormToken) -> Self {
+    pub fn new<I: Iface>(
+        state: &AppState,
+        ctx: &Ctx,
+        title: &str,
+        live: Option<&LiveSession>,
+        csrf: FormToken,
+    ) -> Self {
         let anchor_cookie = csrf.new_anchor.map(|anchor| state.registry().set(tessera_cookies::CookieId::Csrf, anchor));
+        let catalog = Catalog::embedded();
+        let languages = ctx
+            .offered
+            .iter()
+            .map(|l| LanguageOption {
+                code: l.as_str().to_owned(),
+                name: catalog.tr(l).native_name(),
+                selected: *l == ctx.lang,
+            })
+            .collect();
         Self {
             anchor_cookie,
             page_title: title.to_owned(),
@@ -44,6 +86,11 @@ impl Layout {
             css_url: crate::assets::css_url(),
             user: live.map(|l| l.person.name.to_string()),
             csrf: csrf.token,
+            lang: ctx.lang.as_str().to_owned(),
+            t: ctx.tr,
+            languages,
+            here: ctx.here.clone(),
+            consent_banner: false,
         }
     }
 }
@@ -84,6 +131,7 @@ struct MessagePage<'a> {
 
 /// A bare message page (errors), rendered without request context.
 pub(crate) fn message_page(status: StatusCode, message: &str) -> String {
+    let t = Catalog::embedded().english();
     let layout = Layout {
         page_title: status.canonical_reason().unwrap_or("Error").to_owned(),
         area: "",
@@ -92,6 +140,11 @@ pub(crate) fn message_page(status: StatusCode, message: &str) -> String {
         css_url: crate::assets::css_url(),
         user: None,
         csrf: String::new(),
+        lang: t.lang().as_str().to_owned(),
+        t,
+        languages: Vec::new(),
+        here: "/".into(),
+        consent_banner: false,
         anchor_cookie: None,
     };
     let heading = status.canonical_reason().unwrap_or("Error");
@@ -130,17 +183,32 @@ fn common_routes<I: Iface>() -> Router<AppState> {
         .route("/account/devices/revoke", post(account::forget_device::<I>))
         .route("/account/password", get(account::password_page::<I>).post(account::password_submit::<I>))
         .route("/account/email", get(account::email_page::<I>).post(account::email_submit::<I>))
+        .route("/language", post(cookies::pick_language::<I>))
 }
 
 pub(crate) fn portal_routes() -> Router<AppState> {
     common_routes::<Portal>()
-        .route("/", get(portal::home))
-        .route("/cookies", get(portal::cookie_policy))
+        .route("/", get(help_center::home))
+        .route("/kb/c/{id}", get(help_center::category))
+        .route("/kb/a/{id}", get(help_center::article))
+        .route("/kb/a/{id}/vote", post(help_center::vote))
+        .route("/kb/a/{id}/comments", post(help_center::comment))
+        .route("/search", get(help_center::search))
+        .route("/register", get(register::page).post(register::submit))
+        .route("/consent", post(cookies::consent))
+        .route("/cookies", get(cookies::policy))
         .route("/api/session", get(portal::api_session))
 }
 
 pub(crate) fn agent_routes() -> Router<AppState> {
-    common_routes::<Agent>().route("/", get(portal::interface_home::<Agent>))
+    common_routes::<Agent>()
+        .route("/", get(agent::home))
+        .route("/articles", get(agent::articles).post(agent::create_article))
+        .route("/articles/{id}", get(agent::editor).post(agent::save))
+        .route("/comments", get(agent::comments))
+        .route("/comments/{id}", post(agent::moderate))
+        .route("/visitors", get(agent::visitors))
+        .route("/visitors/{id}", get(agent::visitor))
 }
 
 pub(crate) fn admin_routes() -> Router<AppState> {
@@ -152,5 +220,9 @@ pub(crate) fn admin_routes() -> Router<AppState> {
         .route("/people/disable", post(admin::disable))
         .route("/people/enable", post(admin::enable))
         .route("/people/role", post(admin::change_role))
+        .route("/people/create", post(admin::create_person))
+        .route("/people/password", post(admin::reset_password))
+        .route("/sites", get(admin_sites::sites).post(admin_sites::create))
+        .route("/sites/{id}", get(admin_sites::site).post(admin_sites::save))
         .route("/audit", get(admin::audit))
 }

@@ -1,4 +1,4 @@
-//! The Help Center's start page, the cookie policy, and small shared handlers.
+//! The staff interfaces' start page and small shared handlers.
 
 use askama::Template;
 use axum::Json;
@@ -8,8 +8,9 @@ use http::StatusCode;
 
 use super::{Layout, render};
 use crate::csrf::FormToken;
+use crate::ctx::Ctx;
 use crate::session::MaybeAuthed;
-use crate::{AppState, Iface, Portal, WebError};
+use crate::{AppState, Iface, WebError};
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -19,42 +20,17 @@ struct HomePage<'a> {
     intro: &'a str,
 }
 
-pub(crate) async fn home(
-    State(state): State<AppState>,
-    MaybeAuthed(live): MaybeAuthed,
-    csrf: FormToken,
-) -> Result<Response, WebError> {
-    let layout = Layout::new::<Portal>(&state, "Help Center", live.as_deref(), csrf);
-    render(&HomePage { layout, heading: "Help Center", intro: "Welcome. The knowledge base is on its way." })
-}
-
 pub(crate) async fn interface_home<I: Iface>(
     State(state): State<AppState>,
+    ctx: Ctx,
     MaybeAuthed(live): MaybeAuthed,
     csrf: FormToken,
 ) -> Result<Response, WebError> {
     if live.is_none() {
         return Ok(axum::response::Redirect::to(&format!("{}/login", I::PREFIX)).into_response());
     }
-    let layout = Layout::new::<I>(&state, I::TITLE, live.as_deref(), csrf);
+    let layout = Layout::new::<I>(&state, &ctx, I::TITLE, live.as_deref(), csrf);
     render(&HomePage { layout, heading: I::TITLE, intro: "Your workspace. Start from your account page." })
-}
-
-#[derive(Template)]
-#[template(path = "cookies.html")]
-struct CookiesPage {
-    layout: Layout,
-    table: String,
-}
-
-/// The cookie policy, generated from the registry (so it cannot drift from what is set).
-pub(crate) async fn cookie_policy(
-    State(state): State<AppState>,
-    MaybeAuthed(live): MaybeAuthed,
-    csrf: FormToken,
-) -> Result<Response, WebError> {
-    let layout = Layout::new::<Portal>(&state, "Cookies", live.as_deref(), csrf);
-    render(&CookiesPage { layout, table: state.registry().to_html_table() })
 }
 
 #[derive(serde::Serialize)]
@@ -95,4 +71,4 @@ pub(crate) async fn not_found() -> WebError {
     WebError::NotFound
 }
 
-super::pages!(HomePage<'_>, CookiesPage);
+super::pages!(HomePage<'_>);

@@ -12,10 +12,15 @@
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use tessera_core::{Email, Interface, PersonId, Role, Selector, SiteId, Timestamp, TokenHash};
+use tessera_core::{
+    ArticleId, CategoryId, CommentId, Email, HostName, Interface, Language, PersonId, Role, Selector, SiteId,
+    Timestamp, TokenHash, VisitorId,
+};
 use tessera_store::{
-    AuditEntry, AuditEvent, AuditFilter, AuditStore, NewPerson, Person, PersonStore, RememberRecord, RememberStore,
-    SessionRecord, SessionStore, Site, SiteStore, StoreResult, ThrottleRecord, ThrottleStore,
+    Activity, Actor, Article, ArticleStatus, AuditEntry, AuditEvent, AuditFilter, AuditStore, Category, CategoryName,
+    Comment, CommentStatus, ConsentRecord, EngagementStore, KnowledgeBaseStore, NewComment, NewPerson, PageView,
+    Person, PersonStore, RememberRecord, RememberStore, SearchHit, SessionRecord, SessionStore, Site, SiteSettings,
+    SiteStore, StoreResult, ThrottleRecord, ThrottleStore, Translation, Visitor, VisitorStore, VoteTotals,
 };
 use tessera_store_sqlite::SqliteStore;
 use tokio::sync::oneshot;
@@ -124,21 +129,74 @@ impl CountingStore {
     }
 }
 
-#[async_trait]
-impl SiteStore for CountingStore {
-    async fn ensure_site(&self, id: SiteId, name: &str, now: Timestamp) -> StoreResult<Site> {
-        self.enter(Access::Write, "ensure_site").await;
-        self.inner.ensure_site(id, name, now).await
-    }
-    async fn site(&self, id: SiteId) -> StoreResult<Option<Site>> {
-        self.enter(Access::Read, "site").await;
-        self.inner.site(id).await
-    }
-    async fn sites(&self) -> StoreResult<Vec<Site>> {
-        self.enter(Access::Read, "sites").await;
-        self.inner.sites().await
-    }
+/// Implements a store trait by delegation: each line is `read` or `write`,
+/// then the method's signature; the call is logged under the method's name.
+macro_rules! delegate {
+    ($trait:ident { $($access:ident fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;)* }) => {
+        #[async_trait]
+        impl $trait for CountingStore {
+            $(async fn $name(&self, $($arg: $ty),*) -> $ret {
+                self.enter(delegate!(@access $access), stringify!($name)).await;
+                self.inner.$name($($arg),*).await
+            })*
+        }
+    };
+    (@access read) => { Access::Read };
+    (@access write) => { Access::Write };
 }
+
+delegate!(SiteStore {
+    write fn ensure_site(id: SiteId, name: &str, now: Timestamp) -> StoreResult<Site>;
+    write fn create_site(id: SiteId, settings: &SiteSettings, now: Timestamp) -> StoreResult<Site>;
+    write fn update_site(id: SiteId, settings: &SiteSettings, now: Timestamp) -> StoreResult<bool>;
+    read fn site(id: SiteId) -> StoreResult<Option<Site>>;
+    read fn site_by_host(host: &HostName) -> StoreResult<Option<Site>>;
+    read fn sites() -> StoreResult<Vec<Site>>;
+});
+
+delegate!(KnowledgeBaseStore {
+    write fn create_category(site: SiteId, parent: Option<CategoryId>, position: i32, names: &[CategoryName])
+        -> StoreResult<Category>;
+    read fn categories(site: SiteId) -> StoreResult<Vec<Category>>;
+    write fn create_article(site: SiteId, category: CategoryId, author: PersonId, now: Timestamp)
+        -> StoreResult<Article>;
+    read fn article(id: ArticleId) -> StoreResult<Option<Article>>;
+    read fn articles(site: SiteId, published_only: bool) -> StoreResult<Vec<Article>>;
+    write fn put_translation(article: ArticleId, translation: &Translation) -> StoreResult<bool>;
+    write fn set_article_status(article: ArticleId, status: ArticleStatus, now: Timestamp) -> StoreResult<bool>;
+    write fn set_article_category(article: ArticleId, category: CategoryId, now: Timestamp) -> StoreResult<bool>;
+    write fn count_view(article: ArticleId) -> StoreResult<()>;
+    read fn search(site: SiteId, language: &Language, terms: &[String], limit: u32) -> StoreResult<Vec<SearchHit>>;
+});
+
+delegate!(EngagementStore {
+    write fn set_vote(article: ArticleId, actor: Actor, helpful: bool, now: Timestamp) -> StoreResult<()>;
+    read fn vote_of(article: ArticleId, actor: Actor) -> StoreResult<Option<bool>>;
+    read fn vote_totals(article: ArticleId) -> StoreResult<VoteTotals>;
+    write fn add_comment(comment: &NewComment, now: Timestamp) -> StoreResult<Comment>;
+    read fn comments(article: ArticleId, viewer: Actor) -> StoreResult<Vec<Comment>>;
+    read fn approved_comment_count(article: ArticleId) -> StoreResult<u64>;
+    read fn pending_comments(site: SiteId) -> StoreResult<Vec<Comment>>;
+    read fn comment(id: CommentId) -> StoreResult<Option<Comment>>;
+    write fn moderate_comment(id: CommentId, status: CommentStatus, moderator: PersonId, now: Timestamp)
+        -> StoreResult<bool>;
+});
+
+delegate!(VisitorStore {
+    write fn create_visitor(site: SiteId, token: &TokenHash, persistent: bool, now: Timestamp) -> StoreResult<Visitor>;
+    read fn visitor_by_token(token: &TokenHash) -> StoreResult<Option<Visitor>>;
+    read fn visitor(id: VisitorId) -> StoreResult<Option<Visitor>>;
+    write fn set_visitor_token(id: VisitorId, token: Option<&TokenHash>, persistent: bool, now: Timestamp)
+        -> StoreResult<bool>;
+    write fn touch_visitor(id: VisitorId, now: Timestamp) -> StoreResult<()>;
+    write fn link_visitor(id: VisitorId, person: PersonId, now: Timestamp) -> StoreResult<bool>;
+    read fn recent_visitors(site: SiteId, limit: u32) -> StoreResult<Vec<Visitor>>;
+    read fn visitors_of_person(person: PersonId) -> StoreResult<Vec<Visitor>>;
+    write fn record_page_view(view: &PageView) -> StoreResult<()>;
+    read fn activity(id: VisitorId, limit: u32) -> StoreResult<Vec<Activity>>;
+    write fn record_consent(record: &ConsentRecord) -> StoreResult<()>;
+    read fn consent(token: &TokenHash) -> StoreResult<Option<ConsentRecord>>;
+});
 
 #[async_trait]
 impl PersonStore for CountingStore {

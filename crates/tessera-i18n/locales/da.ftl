@@ -1,0 +1,168 @@
+### Tessera UI strings: Danish.
+### Same ids and variables as en.ftl. Danish quotes are »…«.
+
+## Language and page chrome
+
+language-name = Dansk
+nav-help-center = Hjælpecenter
+nav-knowledge-base = Vidensbase
+nav-search = Søg
+nav-login = Log ind
+nav-logout = Log ud
+nav-register = Opret en konto
+nav-account = Din konto
+nav-cookies = Cookies
+nav-skip = Gå til indhold
+nav-language = Sprog
+nav-language-change = Skift sprog
+
+## Search
+
+search-label = Søg i vidensbasen
+search-placeholder = Hvordan kan vi hjælpe?
+search-button = Søg
+search-results =
+    { $count ->
+        [one] Én artikel matcher »{ $query }«
+       *[other] { $count } artikler matcher »{ $query }«
+    }
+search-none = Ingen artikler matcher »{ $query }«.
+
+## Knowledge base
+
+kb-categories = Kategorier
+kb-articles-in = Artikler i { $category }
+kb-article-count =
+    { $count ->
+        [one] én artikel
+       *[other] { $count } artikler
+    }
+kb-empty-category = Der er ingen artikler her endnu.
+kb-breadcrumb = Brødkrummesti
+kb-written-by = Skrevet af { $author }
+kb-published = Udgivet { $date }
+kb-updated = Opdateret { $date }
+kb-views =
+    { $count ->
+        [one] én visning
+       *[other] { $count } visninger
+    }
+# $language and $fallback are language names.
+kb-fallback-notice = Denne artikel findes endnu ikke på { $language }; den vises på { $fallback }.
+kb-not-found = Artiklen findes ikke.
+
+## Article votes
+
+vote-question = Var denne artikel nyttig?
+vote-yes = Ja
+vote-no = Nej
+vote-yours-yes = Du fandt denne artikel nyttig.
+vote-yours-no = Du fandt ikke denne artikel nyttig.
+vote-change = Du kan altid ændre din stemme.
+vote-totals = { $up } fandt den nyttig, { $down } gjorde ikke.
+
+## Comments
+
+comments-heading =
+    { $count ->
+        [0] Ingen kommentarer endnu
+        [one] Én kommentar
+       *[other] { $count } kommentarer
+    }
+comment-label = Din kommentar
+comment-name-label = Dit navn
+comment-submit = Send kommentar
+comment-pending = Din kommentar afventer godkendelse; indtil videre er det kun dig, der kan se den.
+comment-posted = Tak. Din kommentar bliver vist, så snart en moderator har godkendt den.
+comment-by = { $author } den { $date }
+comment-guest = Gæst
+comment-too-long = En kommentar må højst være på { $max } tegn.
+comment-empty = Skriv venligst noget først.
+
+## Cookie consent banner
+
+consent-title = Cookies i dette hjælpecenter
+consent-text = Vi bruger nødvendige cookies for at få siden til at fungere. Med din tilladelse sætter vi også en valgfri cookie, der genkender denne browser, når du kommer tilbage, så dine stemmer, kommentarer og chats forbliver knyttet til dig.
+consent-accept = Accepter valgfrie cookies
+consent-reject = Afvis valgfrie cookies
+consent-more = Detaljer om cookies
+consent-saved-accepted = Du har accepteret valgfrie cookies.
+consent-saved-rejected = Du har afvist valgfrie cookies.
+consent-gpc = Din browser sender et Global Privacy Control-signal, så valgfrie cookies forbliver slået fra.
+consent-current-accepted = Du tillader i øjeblikket valgfrie cookies.
+consent-current-rejected = Du tillader i øjeblikket ikke valgfrie cookies.
+consent-current-unset = Du har ikke truffet et valg endnu.
+consent-not-needed = Dette websted sætter ingen valgfrie cookies, så der er ikke noget at vælge.
+
+## Cookie policy page
+
+cookies-title = Cookies
+cookies-intro = Her er alle de cookies, Tessera kan sætte. Nødvendige cookies er påkrævet, for at siden kan fungere; valgfrie cookies sættes kun med dit samtykke, eller når du selv beder om dem (for eksempel ved at sætte flueben i »Husk mig«).
+cookies-col-name = Navn
+cookies-col-description = Beskrivelse
+cookies-col-type = Type
+cookies-col-applies = Gælder for
+cookie-category-essential = Nødvendig
+cookie-category-optional = Valgfri
+cookie-lifetime-session = Session
+cookie-lifetime-days =
+    { $days ->
+        [one] Vedvarende (én dag)
+       *[other] Vedvarende ({ $days } dage)
+    }
+cookie-lifetime-hours =
+    { $hours ->
+        [one] Vedvarende (én time)
+       *[other] Vedvarende ({ $hours } timer)
+    }
+cookie-lifetime-seconds =
+    { $seconds ->
+        [one] Vedvarende (ét sekund)
+       *[other] Vedvarende ({ $seconds } sekunder)
+    }
+cookie-audience-users = Brugere
+cookie-audience-agents = Agenter
+cookie-audience-admins = Administratorer
+
+## Cookie purposes, one per cookie in the registry
+
+cookie-purpose-portal-session = Din session i hjælpecentret. Den indeholder en tilfældig identifikator, som fortæller Tessera, at du er logget ind, når du går fra side til side; der gemmes intet om dig i den.
+cookie-purpose-agent-session = Din session i agentgrænsefladen, adskilt fra sessionerne i hjælpecentret og administrationen. Den indeholder kun en tilfældig identifikator.
+cookie-purpose-admin-session = Din session i administrationsgrænsefladen, adskilt fra de to andre og med kort timeout ved inaktivitet. Den indeholder kun en tilfældig identifikator.
+cookie-purpose-remember-portal = Hvis du sætter flueben i »Husk mig«, når du logger ind, indeholder den et token, der logger dig ind igen, når du kommer tilbage i en senere browsersession. Det skifter, hver gang det bruges; hvis en kopi nogensinde bliver brugt af en anden, bliver alle dine huskede login tilbagekaldt.
+cookie-purpose-remember-agent = { cookie-purpose-remember-portal }
+cookie-purpose-csrf = Et sikkerhedstoken, der sendes med hver formular, du indsender, så Tessera kan skelne dine egne indsendelser fra forfalskede indsendelser fra andre websteder.
+cookie-purpose-language = Det sprog, du har valgt i hjælpecentret, så alle sider forbliver på det sprog, indtil du lukker browseren.
+cookie-purpose-visitor = Et tilfældigt token, der genkender denne browser, når du kommer tilbage, så dine stemmer, kommentarer, chats og sidevisninger forbliver forbundet på tværs af besøg. Sættes kun med dit samtykke; det identificerer browseren, ikke dig, og bliver liggende, når du logger ud.
+cookie-purpose-consent = Husker, om du har accepteret eller afvist valgfrie cookies, så vi ikke spørger igen på hver side. Den indeholder kun et tilfældigt token, der henviser til dette valg.
+cookie-purpose-visit = Sættes, når du stemmer eller kommenterer som gæst uden at have tilladt valgfrie cookies: et tilfældigt token, der holder din stemme og din kommentar knyttet til dig, indtil du lukker browseren. Den bruges aldrig til at genkende dig senere.
+cookie-purpose-agent-site = Hvis en agent sætter flueben i »Husk mig«, husker den site-ID’et fra det seneste login, så loginformularen kan udfylde det næste gang.
+
+## Logging in, registering and the account page
+
+login-title = Log ind
+login-email = E-mail
+login-password = Adgangskode
+login-remember = Husk mig
+login-submit = Log ind
+login-site = Site-ID
+login-failed = Forkert e-mail eller adgangskode.
+register-title = Opret en konto
+register-name = Dit navn
+register-email = E-mail
+register-password = Adgangskode (mindst 8 tegn)
+register-submit = Opret konto
+register-closed = Der er lukket for oprettelse af konti på dette websted.
+register-taken = Der findes allerede en konto med denne e-mail.
+account-title = Din konto
+account-sessions = Sessioner og huskede enheder
+account-password = Skift adgangskode
+account-email = Skift e-mail
+account-signed-in-as = Logget ind som { $name }
+
+## Error pages
+
+error-not-found = Siden findes ikke.
+error-forbidden = Du har ikke tilladelse til at gøre dette.
+error-bad-request = Forespørgslen kunne ikke forstås.
+error-internal = Der gik noget galt hos os. Prøv igen.

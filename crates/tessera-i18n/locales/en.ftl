@@ -1,0 +1,169 @@
+### Tessera UI strings: English, the fallback for every other language.
+### Every message here must also be in fr.ftl and da.ftl, with the same variables
+### (tests/catalogues.rs checks). Numbers select plural variants: [one], *[other].
+
+## Language and page chrome
+
+language-name = English
+nav-help-center = Help Center
+nav-knowledge-base = Knowledge base
+nav-search = Search
+nav-login = Log in
+nav-logout = Log out
+nav-register = Create an account
+nav-account = Your account
+nav-cookies = Cookies
+nav-skip = Skip to content
+nav-language = Language
+nav-language-change = Change language
+
+## Search
+
+search-label = Search the knowledge base
+search-placeholder = How can we help?
+search-button = Search
+search-results =
+    { $count ->
+        [one] One article found for “{ $query }”
+       *[other] { $count } articles found for “{ $query }”
+    }
+search-none = No article matches “{ $query }”.
+
+## Knowledge base
+
+kb-categories = Categories
+kb-articles-in = Articles in { $category }
+kb-article-count =
+    { $count ->
+        [one] one article
+       *[other] { $count } articles
+    }
+kb-empty-category = There are no articles here yet.
+kb-breadcrumb = Breadcrumb
+kb-written-by = Written by { $author }
+kb-published = Published { $date }
+kb-updated = Updated { $date }
+kb-views =
+    { $count ->
+        [one] one view
+       *[other] { $count } views
+    }
+# $language and $fallback are language names.
+kb-fallback-notice = This article is not available in { $language } yet; it is shown in { $fallback }.
+kb-not-found = No such article.
+
+## Article votes
+
+vote-question = Was this article helpful?
+vote-yes = Yes
+vote-no = No
+vote-yours-yes = You found this helpful.
+vote-yours-no = You found this not helpful.
+vote-change = You can change your vote at any time.
+vote-totals = { $up } found this helpful, { $down } did not.
+
+## Comments
+
+comments-heading =
+    { $count ->
+        [0] No comments yet
+        [one] One comment
+       *[other] { $count } comments
+    }
+comment-label = Your comment
+comment-name-label = Your name
+comment-submit = Post comment
+comment-pending = Your comment is awaiting moderation; only you can see it for now.
+comment-posted = Thank you. Your comment will appear once a moderator approves it.
+comment-by = { $author } on { $date }
+comment-guest = Guest
+comment-too-long = A comment can be at most { $max } characters.
+comment-empty = Please write something first.
+
+## Cookie consent banner
+
+consent-title = Cookies on this Help Center
+consent-text = We use essential cookies to make this site work. With your permission we would also set an optional cookie that recognises this browser when you come back, so that your votes, comments and chats stay linked to you.
+consent-accept = Accept optional cookies
+consent-reject = Reject optional cookies
+consent-more = Cookie details
+consent-saved-accepted = You accepted optional cookies.
+consent-saved-rejected = You rejected optional cookies.
+consent-gpc = Your browser sends a Global Privacy Control signal, so optional cookies stay off.
+consent-current-accepted = You currently allow optional cookies.
+consent-current-rejected = You currently do not allow optional cookies.
+consent-current-unset = You have not made a choice yet.
+consent-not-needed = This site sets no optional cookies, so there is nothing to choose.
+
+## Cookie policy page
+
+cookies-title = Cookies
+cookies-intro = These are all the cookies Tessera may set. Essential cookies are needed for the site to work; optional cookies are set only with your consent or when you ask for them (for example by ticking “Remember me”).
+cookies-col-name = Name
+cookies-col-description = Description
+cookies-col-type = Type
+cookies-col-applies = Applies to
+cookie-category-essential = Essential
+cookie-category-optional = Optional
+cookie-lifetime-session = Session
+cookie-lifetime-days =
+    { $days ->
+        [one] Persistent (one day)
+       *[other] Persistent ({ $days } days)
+    }
+cookie-lifetime-hours =
+    { $hours ->
+        [one] Persistent (one hour)
+       *[other] Persistent ({ $hours } hours)
+    }
+cookie-lifetime-seconds =
+    { $seconds ->
+        [one] Persistent (one second)
+       *[other] Persistent ({ $seconds } seconds)
+    }
+cookie-audience-users = Users
+cookie-audience-agents = Agents
+cookie-audience-admins = Admins
+
+## Cookie purposes, one per cookie in the registry
+
+cookie-purpose-portal-session = Your session in the Help Center. It holds a random identifier that lets Tessera know you are logged in as you move from page to page; nothing about you is stored in it.
+cookie-purpose-agent-session = Your session in the agent interface, separate from the Help Center and admin sessions. It holds only a random identifier.
+cookie-purpose-admin-session = Your session in the admin interface, separate from the other two and with a short idle timeout. It holds only a random identifier.
+cookie-purpose-remember-portal = If you tick “Remember me” when logging in, this holds a token that logs you in again when you come back in a later browser session. It changes every time it is used; if a copy is ever used by someone else, every remembered login of yours is revoked.
+cookie-purpose-remember-agent = { cookie-purpose-remember-portal }
+cookie-purpose-csrf = A security token that is sent with every form you submit, so that Tessera can tell your own submissions from forged ones sent by other websites.
+cookie-purpose-language = The language you picked in the Help Center, so that every page stays in that language until you close the browser.
+cookie-purpose-visitor = A random token that recognises this browser when you come back, so that your votes, comments, chats and page views stay linked across visits. Set only with your consent; it identifies the browser, not you, and stays when you log out.
+cookie-purpose-consent = Remembers whether you accepted or rejected optional cookies, so that we do not ask again on every page. It holds only a random token naming that choice.
+cookie-purpose-visit = Set when you vote or comment as a guest without having allowed optional cookies: a random token that keeps your vote and comment yours until you close the browser. It is never used to recognise you later.
+cookie-purpose-agent-site = If an agent ticks “Remember me”, this remembers the site ID of the last login so the login form can fill it in next time.
+
+## Logging in, registering and the account page
+
+login-title = Log in
+login-email = Email
+login-password = Password
+login-remember = Remember me
+login-submit = Log in
+login-site = Site ID
+login-failed = Wrong email or password.
+register-title = Create an account
+register-name = Your name
+register-email = Email
+register-password = Password (at least 8 characters)
+register-submit = Create account
+register-closed = Registration is closed on this site.
+register-taken = An account with this email already exists.
+account-title = Your account
+account-sessions = Sessions and remembered devices
+account-password = Change password
+account-email = Change email
+account-signed-in-as = Signed in as { $name }
+
+## Error pages
+
+error-not-found = This page does not exist.
+error-forbidden = You are not allowed to do that.
+error-bad-request = That request could not be understood.
+error-internal = Something went wrong on our side. Please try again.

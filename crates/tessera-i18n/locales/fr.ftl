@@ -1,0 +1,175 @@
+### Tessera UI strings: French.
+### Same ids and variables as en.ftl. French typography: a no-break space (U+00A0) before
+### ? ! ; : and inside « ». French puts 0 and 1 in the [one] plural category.
+
+## Language and page chrome
+
+language-name = Français
+nav-help-center = Centre d’aide
+nav-knowledge-base = Base de connaissances
+nav-search = Rechercher
+nav-login = Se connecter
+nav-logout = Se déconnecter
+nav-register = Créer un compte
+nav-account = Votre compte
+nav-cookies = Cookies
+nav-skip = Aller au contenu
+nav-language = Langue
+nav-language-change = Changer de langue
+
+## Search
+
+search-label = Rechercher dans la base de connaissances
+search-placeholder = Comment pouvons-nous vous aider ?
+search-button = Rechercher
+search-results =
+    { $count ->
+        [one] { $count } article trouvé pour « { $query } »
+       *[other] { $count } articles trouvés pour « { $query } »
+    }
+search-none = Aucun article ne correspond à « { $query } ».
+
+## Knowledge base
+
+kb-categories = Catégories
+kb-articles-in = Articles de la catégorie { $category }
+kb-article-count =
+    { $count ->
+        [0] aucun article
+        [one] un article
+       *[other] { $count } articles
+    }
+kb-empty-category = Il n’y a encore aucun article ici.
+kb-breadcrumb = Fil d’Ariane
+kb-written-by = Rédigé par { $author }
+kb-published = Publié le { $date }
+kb-updated = Mis à jour le { $date }
+kb-views =
+    { $count ->
+        [0] aucune vue
+        [one] une vue
+       *[other] { $count } vues
+    }
+# $language and $fallback are language names.
+kb-fallback-notice = Cet article n’est pas encore disponible en { $language } ; il est affiché en { $fallback }.
+kb-not-found = Cet article n’existe pas.
+
+## Article votes
+
+vote-question = Cet article vous a-t-il été utile ?
+vote-yes = Oui
+vote-no = Non
+vote-yours-yes = Vous avez trouvé cet article utile.
+vote-yours-no = Vous n’avez pas trouvé cet article utile.
+vote-change = Vous pouvez modifier votre vote à tout moment.
+vote-totals =
+    { $up ->
+        [one] { $up } personne l’a trouvé utile, { $down } non.
+       *[other] { $up } personnes l’ont trouvé utile, { $down } non.
+    }
+
+## Comments
+
+comments-heading =
+    { $count ->
+        [0] Aucun commentaire pour l’instant
+        [one] Un commentaire
+       *[other] { $count } commentaires
+    }
+comment-label = Votre commentaire
+comment-name-label = Votre nom
+comment-submit = Publier le commentaire
+comment-pending = Votre commentaire est en attente de modération ; pour l’instant, il n’est visible que par vous.
+comment-posted = Merci. Votre commentaire apparaîtra dès qu’il aura été approuvé par la modération.
+comment-by = { $author }, le { $date }
+comment-guest = Invité
+comment-too-long = Un commentaire ne peut pas dépasser { $max } caractères.
+comment-empty = Veuillez d’abord écrire quelque chose.
+
+## Cookie consent banner
+
+consent-title = Les cookies de ce centre d’aide
+consent-text = Nous utilisons des cookies essentiels au fonctionnement de ce site. Avec votre accord, nous déposerions également un cookie facultatif qui reconnaît ce navigateur lorsque vous revenez, afin que vos votes, commentaires et conversations continuent de vous être associés.
+consent-accept = Accepter les cookies facultatifs
+consent-reject = Refuser les cookies facultatifs
+consent-more = En savoir plus sur les cookies
+consent-saved-accepted = Vous avez accepté les cookies facultatifs.
+consent-saved-rejected = Vous avez refusé les cookies facultatifs.
+consent-gpc = Votre navigateur envoie un signal Global Privacy Control ; les cookies facultatifs restent donc désactivés.
+consent-current-accepted = Vous autorisez actuellement les cookies facultatifs.
+consent-current-rejected = Actuellement, vous n’autorisez pas les cookies facultatifs.
+consent-current-unset = Vous n’avez pas encore fait de choix.
+consent-not-needed = Ce site ne dépose aucun cookie facultatif ; vous n’avez donc rien à choisir.
+
+## Cookie policy page
+
+cookies-title = Cookies
+cookies-intro = Voici tous les cookies que Tessera peut déposer. Les cookies essentiels sont nécessaires au fonctionnement du site ; les cookies facultatifs ne sont déposés qu’avec votre consentement ou à votre demande (par exemple en cochant « Se souvenir de moi »).
+cookies-col-name = Nom
+cookies-col-description = Description
+cookies-col-type = Type
+cookies-col-applies = Concerne
+cookie-category-essential = Essentiel
+cookie-category-optional = Facultatif
+cookie-lifetime-session = Session
+cookie-lifetime-days =
+    { $days ->
+        [one] Persistant ({ $days } jour)
+       *[other] Persistant ({ $days } jours)
+    }
+cookie-lifetime-hours =
+    { $hours ->
+        [one] Persistant ({ $hours } heure)
+       *[other] Persistant ({ $hours } heures)
+    }
+cookie-lifetime-seconds =
+    { $seconds ->
+        [one] Persistant ({ $seconds } seconde)
+       *[other] Persistant ({ $seconds } secondes)
+    }
+cookie-audience-users = Utilisateurs
+cookie-audience-agents = Agents
+cookie-audience-admins = Administrateurs
+
+## Cookie purposes, one per cookie in the registry
+
+cookie-purpose-portal-session = Votre session dans le centre d’aide. Ce cookie contient un identifiant aléatoire qui permet à Tessera de savoir que votre session est ouverte lorsque vous passez d’une page à l’autre ; aucune information vous concernant n’y est enregistrée.
+cookie-purpose-agent-session = Votre session dans l’interface des agents, distincte des sessions du centre d’aide et de l’administration. Ce cookie ne contient qu’un identifiant aléatoire.
+cookie-purpose-admin-session = Votre session dans l’interface d’administration, distincte des deux autres et fermée après une courte période d’inactivité. Ce cookie ne contient qu’un identifiant aléatoire.
+cookie-purpose-remember-portal = Si vous cochez « Se souvenir de moi » en vous connectant, ce cookie contient un jeton qui vous reconnecte automatiquement quand vous revenez dans une session de navigation ultérieure. Il change à chaque utilisation ; si une copie est un jour utilisée par quelqu’un d’autre, toutes vos connexions mémorisées sont révoquées.
+cookie-purpose-remember-agent = { cookie-purpose-remember-portal }
+cookie-purpose-csrf = Un jeton de sécurité envoyé avec chaque formulaire que vous soumettez, afin que Tessera puisse distinguer vos propres envois de ceux falsifiés par d’autres sites web.
+cookie-purpose-language = La langue que vous avez choisie dans le centre d’aide, afin que toutes les pages restent dans cette langue jusqu’à la fermeture du navigateur.
+cookie-purpose-visitor = Un jeton aléatoire qui reconnaît ce navigateur lorsque vous revenez, afin que vos votes, commentaires, conversations et pages consultées restent liés d’une visite à l’autre. Il n’est déposé qu’avec votre consentement ; il identifie le navigateur et non votre personne, et il est conservé lorsque vous vous déconnectez.
+cookie-purpose-consent = Mémorise si vous avez accepté ou refusé les cookies facultatifs, afin que nous ne vous reposions pas la question à chaque page. Il ne contient qu’un jeton aléatoire désignant ce choix.
+cookie-purpose-visit = Déposé quand vous votez ou commentez en tant qu’invité sans avoir autorisé les cookies facultatifs : un jeton aléatoire qui garde votre vote et votre commentaire associés à vous jusqu’à la fermeture du navigateur. Il ne sert jamais à vous reconnaître plus tard.
+cookie-purpose-agent-site = Si un agent coche « Se souvenir de moi », ce cookie mémorise l’identifiant de site de la dernière connexion, afin que le formulaire de connexion puisse le préremplir la prochaine fois.
+
+## Logging in, registering and the account page
+
+login-title = Connexion
+login-email = Adresse e-mail
+login-password = Mot de passe
+login-remember = Se souvenir de moi
+login-submit = Se connecter
+login-site = Identifiant du site
+login-failed = Adresse e-mail ou mot de passe incorrect.
+register-title = Créer un compte
+register-name = Votre nom
+register-email = Adresse e-mail
+register-password = Mot de passe (8 caractères minimum)
+register-submit = Créer le compte
+register-closed = Les inscriptions sont fermées sur ce site.
+register-taken = Un compte existe déjà avec cette adresse e-mail.
+account-title = Votre compte
+account-sessions = Sessions et appareils mémorisés
+account-password = Changer de mot de passe
+account-email = Changer d’adresse e-mail
+account-signed-in-as = Connecté en tant que { $name }
+
+## Error pages
+
+error-not-found = Cette page n’existe pas.
+error-forbidden = Cette action ne vous est pas autorisée.
+error-bad-request = Cette requête n’a pas pu être comprise.
+error-internal = Une erreur s’est produite de notre côté. Veuillez réessayer.
