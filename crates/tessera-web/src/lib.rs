@@ -88,6 +88,11 @@ impl AppState {
     pub(crate) fn sites(&self) -> &ctx::SiteCache {
         &self.inner.sites
     }
+    /// Sites are cached in memory; call this after changing one in the store
+    /// from outside the admin interface (which calls it itself).
+    pub fn sites_changed(&self) {
+        self.inner.sites.invalidate();
+    }
     pub(crate) fn language_cookie(&self) -> &ctx::LanguageCookie {
         &self.inner.language_cookie
     }

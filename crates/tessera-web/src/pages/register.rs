@@ -65,8 +65,8 @@ pub(crate) async fn submit(
         return Err(WebError::Forbidden("Registration is closed on this site."));
     }
     let checked = (|| {
-        let name = DisplayName::parse(&form.name).map_err(|e| super::sentence(e))?;
-        let email = Email::parse(&form.email).map_err(|e| super::sentence(e))?;
+        let name = DisplayName::parse(&form.name).map_err(super::sentence)?;
+        let email = Email::parse(&form.email).map_err(super::sentence)?;
         let password = Password::new_choice(form.password.clone()).map_err(super::sentence)?;
         Ok::<_, String>((name, email, password))
     })();

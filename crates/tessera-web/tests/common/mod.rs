@@ -372,7 +372,10 @@ pub fn registry_names(registry: &Registry) -> Vec<String> {
 #[derive(Clone)]
 pub struct Browser {
     pub app: TestApp,
-    jar: BTreeMap<String, String>,
+    /// Cookie name → (value, persistent).
+    jar: BTreeMap<String, (String, bool)>,
+    /// Sent with every request (`Accept-Language`, `Sec-GPC`...).
+    pub headers: Vec<(String, String)>,
     pub ip: Option<SocketAddr>,
     pub user_agent: String,
     /// `X-Forwarded-For` as a proxy in front of this browser would send it.
@@ -381,7 +384,31 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(app: TestApp) -> Self {
-        Self { app, jar: BTreeMap::new(), ip: None, user_agent: FIREFOX.into(), forwarded_for: None }
+        Self {
+            app,
+            jar: BTreeMap::new(),
+            headers: Vec::new(),
+            ip: None,
+            user_agent: FIREFOX.into(),
+            forwarded_for: None,
+        }
+    }
+
+    /// This browser, sending `name: value` with every request.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The browser closed and opened again: session cookies are gone,
+    /// persistent ones stay.
+    pub fn restart(&mut self) {
+        self.jar.retain(|_, (_, persistent)| *persistent);
+    }
+
+    /// Names of the cookies in the jar.
+    pub fn cookie_names(&self) -> Vec<String> {
+        self.jar.keys().cloned().collect()
     }
 
     /// This browser, seen through a proxy at `proxy` that reports it as `forwarded_for`.
@@ -397,11 +424,11 @@ impl Browser {
     }
 
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.jar.get(name).map(String::as_str)
+        self.jar.get(name).map(|(v, _)| v.as_str())
     }
 
     pub fn set_cookie(&mut self, name: &str, value: &str) {
-        self.jar.insert(name.to_owned(), value.to_owned());
+        self.jar.insert(name.to_owned(), (value.to_owned(), false));
     }
 
     pub fn remove_cookie(&mut self, name: &str) {
@@ -410,7 +437,8 @@ impl Browser {
 
     /// The `Cookie` header this browser sends, if any.
     pub fn cookie_header(&self) -> Option<String> {
-        (!self.jar.is_empty()).then(|| self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+        (!self.jar.is_empty())
+            .then(|| self.jar.iter().map(|(k, (v, _))| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
     }
 
     /// A request builder carrying this browser's cookies, User-Agent and address.
@@ -424,6 +452,9 @@ impl Browser {
         }
         if let Some(xff) = &self.forwarded_for {
             b = b.header("x-forwarded-for", xff);
+        }
+        for (name, value) in &self.headers {
+            b = b.header(name.as_str(), value.as_str());
         }
         b
     }
@@ -440,7 +471,8 @@ impl Browser {
             if is_removal(&c) {
                 self.jar.remove(c.name());
             } else {
-                self.jar.insert(c.name().to_owned(), c.value().to_owned());
+                let persistent = c.max_age().is_some() || c.expires().is_some();
+                self.jar.insert(c.name().to_owned(), (c.value().to_owned(), persistent));
             }
         }
         res
