@@ -239,6 +239,11 @@ impl EditorForm {
     fn field(&self, name: &str, lang: &Language) -> String {
         self.fields.get(&format!("{name}.{lang}")).cloned().unwrap_or_default()
     }
+
+    /// Whether the form carried this language's column at all.
+    fn has(&self, lang: &Language) -> bool {
+        self.fields.contains_key(&format!("title.{lang}"))
+    }
 }
 
 pub(crate) async fn save(
@@ -272,7 +277,7 @@ pub(crate) async fn save(
     }
     // Validate every language before saving any, so a bad column loses nothing.
     let mut changes = Vec::new();
-    for lang in &site.settings.languages {
+    for lang in site.settings.languages.iter().filter(|l| form.has(l)) {
         let (title, body) = (form.field("title", lang), form.field("body", lang));
         let saved = article.translation(lang);
         let unchanged = saved.is_some_and(|t| t.title == title.trim() && t.body_markdown == body);
