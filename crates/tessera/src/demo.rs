@@ -27,10 +27,10 @@ fn lang(tag: &str) -> Result<Language> {
 }
 
 fn names(en: &str, fr: &str, da: &str) -> Result<Vec<CategoryName>> {
-    Ok([("en", en), ("fr", fr), ("da", da)]
+    [("en", en), ("fr", fr), ("da", da)]
         .into_iter()
         .map(|(l, name)| Ok(CategoryName { language: lang(l)?, name: name.into(), description: String::new() }))
-        .collect::<Result<Vec<_>>>()?)
+        .collect()
 }
 
 pub(crate) async fn seed(core: &SessionCore, kb: &KnowledgeBase, site: SiteId) -> Result<DemoLogins> {
@@ -74,7 +74,9 @@ async fn add_content(kb: &KnowledgeBase, site: SiteId, author: PersonId) -> Resu
         kb.create_category(site, Some(getting_started), 0, &names("General", "Généralités", "Generelt")?).await?;
     let account = kb.create_category(site, None, 1, &names("Your account", "Votre compte", "Din konto")?).await?;
 
-    let articles: [(_, [(&str, &str, &str); 3]); 3] = [
+    /// (language, title, Markdown); an empty title means "not translated".
+    type Texts = [(&'static str, &'static str, &'static str); 3];
+    let articles: [(_, Texts); 3] = [
         (
             general,
             [

@@ -13,6 +13,24 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct Server {
     child: Child,
     pub base: String,
+    /// The demo logins printed by `serve --demo`; `None` without `--demo`.
+    pub demo: Option<DemoLogins>,
+}
+
+/// The credentials `serve --demo` prints.
+#[derive(Debug, Clone)]
+pub struct DemoLogins {
+    pub agent_email: String,
+    pub agent_password: String,
+    pub site_id: String,
+    pub admin_email: String,
+    pub admin_password: String,
+}
+
+/// `  Agent: EMAIL  password: PW  site ID: 1001  (URL)`: the word after each label.
+fn banner_field<'a>(line: &'a str, label: &str) -> &'a str {
+    let rest = line.split(label).nth(1).unwrap_or_else(|| panic!("no {label:?} in the demo banner line {line:?}"));
+    rest.split_whitespace().next().unwrap_or_else(|| panic!("nothing after {label:?} in {line:?}"))
 }
 
 impl Server {
@@ -38,9 +56,29 @@ impl Server {
         let first = lines.next().expect("a banner line").expect("readable banner");
         let base = first.rsplit(' ').next().expect("address at the end of the banner").to_owned();
         assert!(base.starts_with("http://127.0.0.1:"), "banner: {first}");
+        let demo = extra.contains(&"--demo").then(|| {
+            let (mut agent, mut admin) = (None, None);
+            while agent.is_none() || admin.is_none() {
+                let line = lines.next().expect("the demo logins in the banner").expect("readable banner");
+                let line = line.trim();
+                if line.starts_with("Agent:") {
+                    agent = Some(line.to_owned());
+                } else if line.starts_with("Admin:") {
+                    admin = Some(line.to_owned());
+                }
+            }
+            let (agent, admin) = (agent.unwrap_or_default(), admin.unwrap_or_default());
+            DemoLogins {
+                agent_email: banner_field(&agent, "Agent:").to_owned(),
+                agent_password: banner_field(&agent, "password:").to_owned(),
+                site_id: banner_field(&agent, "site ID:").to_owned(),
+                admin_email: banner_field(&admin, "Admin:").to_owned(),
+                admin_password: banner_field(&admin, "password:").to_owned(),
+            }
+        });
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, base }
+        Self { child, base, demo }
     }
 
     /// SIGTERM, then wait: the server must shut down gracefully and exit 0.
@@ -74,4 +112,44 @@ pub fn add_user(data: &Path, email: &str, role: &str) -> std::process::Output {
         .expect("run user add");
     child.stdin.take().expect("stdin").write_all(format!("{PASSWORD}\n").as_bytes()).expect("write password");
     child.wait_with_output().expect("user add output")
+}
+
+/// The cookie registry as `tessera cookies --format json` prints it for the
+/// settings of data directory `data`.
+pub fn cookie_registry(data: &Path) -> serde_json::Value {
+    let out = Command::new(BIN).args(["cookies", "--format", "json", "--data"]).arg(data).output().expect("run cookies");
+    assert!(out.status.success(), "tessera cookies: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the registry is JSON")
+}
+
+/// The registry's declaration of cookie `name`, if any.
+pub fn declaration<'a>(registry: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    registry.as_array().expect("the registry is a list").iter().find(|d| d["name"] == name)
+}
+
+/// Every cookie in the browser's jar (for the current page's origin) is
+/// declared in `registry`, with the declared HttpOnly, Secure and SameSite,
+/// an expiry exactly when it is persistent, and no expiry beyond its max age.
+pub async fn assert_jar_matches_registry(client: &fantoccini::Client, registry: &serde_json::Value) {
+    let jar = client.get_all_cookies().await.expect("the browser's cookies");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs() as i64;
+    for c in &jar {
+        let name = c.name();
+        let d = declaration(registry, name).unwrap_or_else(|| panic!("{name} is in the browser but not in the registry"));
+        assert_eq!(c.http_only(), d["http_only"].as_bool(), "{name}: HttpOnly");
+        assert_eq!(c.secure(), d["secure"].as_bool(), "{name}: Secure");
+        let same_site = c.same_site().map(|s| s.to_string());
+        assert_eq!(same_site.as_deref(), d["same_site"].as_str(), "{name}: SameSite");
+        assert_eq!(c.path(), Some("/"), "{name}: path");
+        match d["lifetime"].as_str() {
+            Some("session") => assert!(c.expires().is_none(), "{name} is declared a session cookie: {c:?}"),
+            Some("persistent") => {
+                let expiry = c.expires_datetime().unwrap_or_else(|| panic!("{name} is declared persistent: {c:?}"));
+                let max_age = d["max_age_seconds"].as_i64().unwrap_or_else(|| panic!("{name}: no max age declared"));
+                let left = expiry.unix_timestamp() - now;
+                assert!(left > 0 && left <= max_age + 60, "{name} expires in {left} s; declared max age {max_age} s");
+            }
+            other => panic!("{name}: unknown lifetime {other:?}"),
+        }
+    }
 }
