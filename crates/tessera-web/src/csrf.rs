@@ -79,7 +79,7 @@ pub(crate) async fn check_unsafe(
         return Err(WebError::Forbidden("Cross-site form submissions are not accepted."));
     }
     if let Some(origin) = headers.get(http::header::ORIGIN)
-        && origin.as_bytes() != state.config().public_origin.as_bytes()
+        && !is_own_origin(origin.as_bytes(), headers.get(http::header::HOST), &state.config().public_origin)
     {
         return Err(WebError::Forbidden("Cross-site form submissions are not accepted."));
     }
@@ -107,8 +107,41 @@ pub(crate) async fn check_unsafe(
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
+/// Whether `origin` is ours: the public origin, or this request's own origin
+/// (the public origin's scheme with the `Host` the browser addressed), which
+/// is how a site served on its own host name posts its forms. A cross-site
+/// page cannot make a browser send a `Host` that matches its own `Origin`.
+fn is_own_origin(origin: &[u8], host: Option<&http::HeaderValue>, public_origin: &str) -> bool {
+    if origin == public_origin.as_bytes() {
+        return true;
+    }
+    let scheme = public_origin.split_once("://").map_or("https", |(s, _)| s);
+    let Some(host) = host.and_then(|h| h.to_str().ok()) else { return false };
+    let Some(rest) = origin.strip_prefix(scheme.as_bytes()).and_then(|r| r.strip_prefix(b"://")) else {
+        return false;
+    };
+    rest.eq_ignore_ascii_case(host.as_bytes())
+}
+
 /// The first value of `name` in an urlencoded body.
 fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::is_own_origin;
+
+    #[test]
+    fn an_origin_is_ours_when_it_is_the_public_one_or_the_addressed_host() {
+        let public = "https://help.example.com";
+        let host = |h: &'static str| Some(http::HeaderValue::from_static(h));
+        assert!(is_own_origin(b"https://help.example.com", None, public));
+        assert!(is_own_origin(b"https://support.acme.test", host("support.acme.test").as_ref(), public));
+        assert!(!is_own_origin(b"https://evil.example", host("support.acme.test").as_ref(), public));
+        assert!(!is_own_origin(b"http://support.acme.test", host("support.acme.test").as_ref(), public));
+        assert!(!is_own_origin(b"null", host("support.acme.test").as_ref(), public));
+        assert!(!is_own_origin(b"https://evil.example", None, public));
+    }
 }
