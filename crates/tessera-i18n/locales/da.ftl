@@ -78,6 +78,7 @@ comment-by = { $author } den { $date }
 comment-guest = Gæst
 comment-too-long = En kommentar må højst være på { $max } tegn.
 comment-empty = Skriv venligst noget først.
+comment-too-many = Du har skrevet mange kommentarer på kort tid. Vent venligst lidt, før du skriver en ny.
 
 ## Cookie consent banner
 

@@ -79,6 +79,7 @@ comment-by = { $author } on { $date }
 comment-guest = Guest
 comment-too-long = A comment can be at most { $max } characters.
 comment-empty = Please write something first.
+comment-too-many = You have posted many comments in a short time. Please wait a while before posting another.
 
 ## Cookie consent banner
 

@@ -85,6 +85,7 @@ comment-by = { $author }, le { $date }
 comment-guest = Invité
 comment-too-long = Un commentaire ne peut pas dépasser { $max } caractères.
 comment-empty = Veuillez d’abord écrire quelque chose.
+comment-too-many = Vous avez publié beaucoup de commentaires en peu de temps. Veuillez patienter un moment avant d’en publier un autre.
 
 ## Cookie consent banner
 

@@ -141,3 +141,22 @@ mod tests {
         assert_eq!(wait_for(Some(&huge), 5, Timestamp::from_unix(1_000 + 3_600), &s), 0);
     }
 }
+
+impl crate::SessionCore {
+    /// Counts one `action` (e.g. posting a comment) from the client's address
+    /// and says whether it stays within `limit` per `window_seconds`: the
+    /// login throttle's counters, used for anything anonymous that writes.
+    /// A client without a known address shares one bucket per action.
+    pub async fn within_rate(
+        &self,
+        action: &'static str,
+        client: &crate::ClientInfo,
+        limit: u32,
+        window_seconds: i64,
+    ) -> Result<bool, crate::CoreError> {
+        let key = format!("{action}:{}", ip_key(client.ip.as_deref().unwrap_or("unknown")));
+        let now = self.now();
+        let record = self.inner.store.record_failure(&key, now, now.plus(-window_seconds)).await?;
+        Ok(record.failures <= limit)
+    }
+}

@@ -11,6 +11,9 @@ pub enum WebError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// Too many requests of one kind from one client; the message says what to do.
+    #[error("too many requests: {0}")]
+    TooMany(String),
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -61,6 +64,7 @@ impl WebError {
             Self::BadRequest(msg) => (StatusCode::BAD_REQUEST, msg),
             Self::Forbidden(msg) => (StatusCode::FORBIDDEN, msg),
             Self::NotFound => (StatusCode::NOT_FOUND, "There is no page at this address."),
+            Self::TooMany(msg) => (StatusCode::TOO_MANY_REQUESTS, msg),
             Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again in a moment.")
             }

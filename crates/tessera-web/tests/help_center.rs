@@ -387,3 +387,21 @@ async fn agent_remember_me_remembers_the_site_id_for_the_login_form() {
     agent.set_cookie("__Host-ts_agent_site", "forged");
     assert!(!agent.get("/agent/login").await.text().contains(r#"value="1001""#), "a forged hint is ignored");
 }
+
+#[tokio::test]
+async fn one_address_cannot_flood_the_moderation_queue() {
+    let app = TestApp::new().await;
+    let s = seed(&app, ConsentMode::OptIn).await;
+    let mut guest = app.browser().at_ip("203.0.113.7");
+    for n in 0..20 {
+        comment(&mut guest, s.cookies_article, &format!("comment {n}")).await;
+    }
+    let token = guest.token(&format!("/kb/a/{}", s.cookies_article)).await;
+    let fields = [("_csrf", token.as_str()), ("name", "Gus"), ("body", "one too many")];
+    let res = guest.post_form(&format!("/kb/a/{}/comments", s.cookies_article), &fields).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.text());
+    let mut neighbour = app.browser().at_ip("203.0.113.8");
+    comment(&mut neighbour, s.cookies_article, "another address is not affected").await;
+    app.advance(3_601);
+    comment(&mut guest, s.cookies_article, "an hour later").await;
+}

@@ -14,6 +14,7 @@ use tessera_store::{Article, Category, CommentStatus, SearchHit};
 
 use super::guest::Guest;
 use super::{Layout, format_time, render};
+use crate::client::Client;
 use crate::csrf::FormToken;
 use crate::ctx::Ctx;
 use crate::session::MaybeAuthed;
@@ -299,15 +300,23 @@ pub(crate) struct CommentForm {
     body: String,
 }
 
+/// Comments one address may post per hour: generous for people, a wall for
+/// scripts filling the moderation queue.
+const COMMENTS_PER_HOUR: u32 = 20;
+
 pub(crate) async fn comment(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    Client(client): Client,
     Path(id): Path<String>,
     MaybeAuthed(live): MaybeAuthed,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, WebError> {
     let id: ArticleId = id.parse().map_err(|_| WebError::NotFound)?;
+    if !state.core().within_rate("comment", &client, COMMENTS_PER_HOUR, 3_600).await? {
+        return Err(WebError::TooMany(ctx.tr.get("comment-too-many")));
+    }
     let mut guest = Guest::resolve(&state, &ctx, &headers).await?;
     if live.is_none() {
         guest.ensure_visitor(&state, &ctx).await?;
