@@ -161,9 +161,89 @@ account-password = Skift adgangskode
 account-email = Skift e-mail
 account-signed-in-as = Logget ind som { $name }
 
+## Account pages
+## The account overview, sessions and remembered devices, password and email changes, the staff
+## start page, and the notices shown after an action (some only ever seen by agents and admins).
+
+account-name = Navn
+account-role = Rolle
+account-site = Site
+role-user = bruger
+role-agent = agent
+role-admin = administrator
+account-restored = Du blev logget ind automatisk med »Husk mig«. Du skal bruge din nuværende adgangskode for at ændre adgangskode eller e-mailadresse.
+account-link-all-sessions = Alle sessioner på sitet
+account-link-people = Personer
+account-link-audit = Revisionslog
+sessions-title = Dine sessioner
+sessions-heading = Dine sessioner og huskede enheder
+sessions-caption = Sessioner
+sessions-col-person = Person
+sessions-col-interface = Brugerflade
+sessions-col-device = Enhed
+sessions-col-ip = IP-adresse
+sessions-col-started = Startet
+sessions-col-last-seen = Sidst set
+sessions-col-actions = Handlinger
+sessions-this-device = Denne enhed
+# A badge on a session that "Remember me" started.
+sessions-remembered = husket
+sessions-revoke = Tilbagekald
+# $started is a date and time, $device e.g. "Firefox on Linux".
+sessions-revoke-label = Tilbagekald sessionen, der startede { $started } på { $device }
+sessions-none = Ingen aktive sessioner.
+sessions-ip-unknown = ukendt
+interface-portal = portal
+interface-agent = agent
+interface-admin = admin
+devices-heading = Huskede enheder
+devices-col-since = Husket siden
+devices-col-last-used = Sidst brugt
+devices-col-expires = Udløber
+devices-forget = Glem
+# $since is a date and time.
+devices-forget-label = Glem enheden, der har været husket siden { $since }
+devices-none = Ingen huskede enheder.
+password-heading = Skift din adgangskode
+password-intro = Når du skifter adgangskode, bliver du logget ud alle andre steder, og alle huskede enheder bliver glemt.
+password-current = Nuværende adgangskode
+password-new = Ny adgangskode (mindst 8 tegn)
+password-confirm = Gentag den nye adgangskode
+password-mismatch = De to nye adgangskoder er ikke ens.
+password-wrong-current = Den nuværende adgangskode er forkert.
+password-too-short = Adgangskoden skal være på mindst 8 tegn.
+password-too-long = Adgangskoden må højst fylde 1024 byte.
+email-heading = Skift din e-mailadresse
+# HTML: keep the <strong> element around the address.
+email-intro = Du logger ind med din e-mailadresse, som lige nu er <strong>{ $email }</strong>. Når du ændrer den, bliver du logget ud alle andre steder, og alle huskede enheder bliver glemt.
+email-new = Ny e-mailadresse
+email-submit = Skift e-mailadresse
+email-invalid = Det er ikke en gyldig e-mailadresse.
+email-taken = En anden konto på dette site bruger allerede den e-mailadresse.
+home-intro = Dit arbejdsområde. Begynd på din kontoside.
+notice-password-changed = Din adgangskode er ændret. Alle dine andre sessioner er logget ud, og huskede enheder er glemt.
+notice-session-revoked = Sessionen er tilbagekaldt.
+notice-device-forgotten = Enheden er glemt.
+notice-account-disabled = Kontoen er deaktiveret; alle dens sessioner er afsluttet, og dens huskede enheder er glemt.
+notice-account-enabled = Kontoen er aktiveret.
+notice-role-changed = Rollen er ændret; personens sessioner er afsluttet, og personens huskede enheder er glemt.
+notice-saved = Gemt.
+notice-published = Gemt og udgivet: læserne kan se det nu.
+notice-unpublished = Gemt og trukket tilbage: nu kan kun agenter se det.
+notice-comment-approved = Kommentaren er godkendt og er nu offentlig.
+notice-comment-rejected = Kommentaren er afvist.
+notice-already-moderated = En anden modererede lige den kommentar.
+notice-created = Oprettet.
+notice-password-reset = Adgangskoden er nulstillet; alle personens sessioner er afsluttet, og personens huskede enheder er glemt.
+notice-person-created = Personen er oprettet og kan logge ind med den adgangskode, du valgte.
+notice-person-reset = Adgangskoden er nulstillet. Alle personens sessioner er afsluttet, og personens huskede enheder er glemt.
+notice-site-created = Sitet er oprettet. Angiv dets værtsnavne og sprog nedenfor.
+notice-site-saved = Sitets indstillinger er gemt.
+
 ## Error pages
 
 error-not-found = Siden findes ikke.
 error-forbidden = Du har ikke tilladelse til at gøre dette.
 error-bad-request = Forespørgslen kunne ikke forstås.
 error-internal = Der gik noget galt hos os. Prøv igen.
+error-back = Tilbage til startsiden

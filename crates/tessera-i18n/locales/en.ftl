@@ -162,9 +162,89 @@ account-password = Change password
 account-email = Change email
 account-signed-in-as = Signed in as { $name }
 
+## Account pages
+## The account overview, sessions and remembered devices, password and email changes, the staff
+## start page, and the notices shown after an action (some only ever seen by agents and admins).
+
+account-name = Name
+account-role = Role
+account-site = Site
+role-user = user
+role-agent = agent
+role-admin = admin
+account-restored = You were logged in automatically by “Remember me”. Changing your password or email address needs your current password.
+account-link-all-sessions = All sessions of the site
+account-link-people = People
+account-link-audit = Audit log
+sessions-title = Your sessions
+sessions-heading = Your sessions and remembered devices
+sessions-caption = Sessions
+sessions-col-person = Person
+sessions-col-interface = Interface
+sessions-col-device = Device
+sessions-col-ip = IP address
+sessions-col-started = Started
+sessions-col-last-seen = Last seen
+sessions-col-actions = Actions
+sessions-this-device = This device
+# A badge on a session that "Remember me" started.
+sessions-remembered = remembered
+sessions-revoke = Revoke
+# $started is a date and time, $device e.g. "Firefox on Linux".
+sessions-revoke-label = Revoke the session started { $started } on { $device }
+sessions-none = No active sessions.
+sessions-ip-unknown = unknown
+interface-portal = portal
+interface-agent = agent
+interface-admin = admin
+devices-heading = Remembered devices
+devices-col-since = Remembered since
+devices-col-last-used = Last used
+devices-col-expires = Expires
+devices-forget = Forget
+# $since is a date and time.
+devices-forget-label = Forget the device remembered since { $since }
+devices-none = No remembered devices.
+password-heading = Change your password
+password-intro = Changing your password logs you out everywhere else and forgets every remembered device.
+password-current = Current password
+password-new = New password (at least 8 characters)
+password-confirm = New password again
+password-mismatch = The two new passwords are not the same.
+password-wrong-current = The current password is not correct.
+password-too-short = Password must be at least 8 characters.
+password-too-long = Password must be at most 1024 bytes.
+email-heading = Change your email address
+# HTML: keep the <strong> element around the address.
+email-intro = You log in with your email address, currently <strong>{ $email }</strong>. Changing it logs you out everywhere else and forgets every remembered device.
+email-new = New email address
+email-submit = Change email address
+email-invalid = Not a valid email address.
+email-taken = Another account on this site already uses that email address.
+home-intro = Your workspace. Start from your account page.
+notice-password-changed = Your password was changed. Every other session was logged out and remembered devices were forgotten.
+notice-session-revoked = The session was revoked.
+notice-device-forgotten = The device was forgotten.
+notice-account-disabled = The account was disabled; all its sessions and remembered devices ended.
+notice-account-enabled = The account was enabled.
+notice-role-changed = The role was changed; the person's sessions and remembered devices ended.
+notice-saved = Saved.
+notice-published = Saved and published: readers can see it now.
+notice-unpublished = Saved and unpublished: only agents can see it now.
+notice-comment-approved = The comment was approved and is now public.
+notice-comment-rejected = The comment was rejected.
+notice-already-moderated = Someone else moderated that comment a moment ago.
+notice-created = Created.
+notice-password-reset = The password was reset; every session and remembered device of that person ended.
+notice-person-created = The person was created and can log in with the password you chose.
+notice-person-reset = The password was reset. All the person's sessions ended and remembered devices were forgotten.
+notice-site-created = The site was created. Set its host names and languages below.
+notice-site-saved = The site's settings were saved.
+
 ## Error pages
 
 error-not-found = This page does not exist.
 error-forbidden = You are not allowed to do that.
 error-bad-request = That request could not be understood.
 error-internal = Something went wrong on our side. Please try again.
+error-back = Back to the start page

@@ -168,9 +168,89 @@ account-password = Changer de mot de passe
 account-email = Changer d’adresse e-mail
 account-signed-in-as = Connecté en tant que { $name }
 
+## Account pages
+## The account overview, sessions and remembered devices, password and email changes, the staff
+## start page, and the notices shown after an action (some only ever seen by agents and admins).
+
+account-name = Nom
+account-role = Rôle
+account-site = Site
+role-user = utilisateur
+role-agent = agent
+role-admin = administrateur
+account-restored = Vous avez été connecté automatiquement grâce à « Se souvenir de moi ». Pour changer de mot de passe ou d’adresse e-mail, il vous faut votre mot de passe actuel.
+account-link-all-sessions = Toutes les sessions du site
+account-link-people = Personnes
+account-link-audit = Journal d’audit
+sessions-title = Vos sessions
+sessions-heading = Vos sessions et appareils mémorisés
+sessions-caption = Sessions
+sessions-col-person = Personne
+sessions-col-interface = Interface
+sessions-col-device = Appareil
+sessions-col-ip = Adresse IP
+sessions-col-started = Début
+sessions-col-last-seen = Dernière activité
+sessions-col-actions = Actions
+sessions-this-device = Cet appareil
+# A badge on a session that "Remember me" started.
+sessions-remembered = mémorisée
+sessions-revoke = Révoquer
+# $started is a date and time, $device e.g. "Firefox on Linux".
+sessions-revoke-label = Révoquer la session ouverte le { $started } sur { $device }
+sessions-none = Aucune session active.
+sessions-ip-unknown = inconnue
+interface-portal = portail
+interface-agent = agent
+interface-admin = administration
+devices-heading = Appareils mémorisés
+devices-col-since = Mémorisé depuis le
+devices-col-last-used = Dernière utilisation
+devices-col-expires = Expiration
+devices-forget = Oublier
+# $since is a date and time.
+devices-forget-label = Oublier l’appareil mémorisé depuis le { $since }
+devices-none = Aucun appareil mémorisé.
+password-heading = Changer votre mot de passe
+password-intro = Changer de mot de passe vous déconnecte partout ailleurs et fait oublier tous les appareils mémorisés.
+password-current = Mot de passe actuel
+password-new = Nouveau mot de passe (8 caractères minimum)
+password-confirm = Confirmez le nouveau mot de passe
+password-mismatch = Les deux nouveaux mots de passe ne sont pas identiques.
+password-wrong-current = Le mot de passe actuel est incorrect.
+password-too-short = Le mot de passe doit comporter au moins 8 caractères.
+password-too-long = Le mot de passe ne doit pas dépasser 1024 octets.
+email-heading = Changer votre adresse e-mail
+# HTML: keep the <strong> element around the address.
+email-intro = Vous vous connectez avec votre adresse e-mail, actuellement <strong>{ $email }</strong>. La changer vous déconnecte partout ailleurs et fait oublier tous les appareils mémorisés.
+email-new = Nouvelle adresse e-mail
+email-submit = Changer d’adresse e-mail
+email-invalid = Cette adresse e-mail n’est pas valide.
+email-taken = Un autre compte de ce site utilise déjà cette adresse e-mail.
+home-intro = Votre espace de travail. Commencez par la page de votre compte.
+notice-password-changed = Votre mot de passe a été changé. Toutes vos autres sessions ont été fermées et les appareils mémorisés ont été oubliés.
+notice-session-revoked = La session a été révoquée.
+notice-device-forgotten = L’appareil a été oublié.
+notice-account-disabled = Le compte a été désactivé ; toutes ses sessions ont pris fin et ses appareils mémorisés ont été oubliés.
+notice-account-enabled = Le compte a été activé.
+notice-role-changed = Le rôle a été modifié ; les sessions de la personne ont pris fin et ses appareils mémorisés ont été oubliés.
+notice-saved = Enregistré.
+notice-published = Enregistré et publié : les lecteurs peuvent le voir dès maintenant.
+notice-unpublished = Enregistré et dépublié : seuls les agents peuvent le voir désormais.
+notice-comment-approved = Le commentaire a été approuvé ; il est désormais public.
+notice-comment-rejected = Le commentaire a été rejeté.
+notice-already-moderated = Quelqu’un d’autre vient de modérer ce commentaire.
+notice-created = Créé.
+notice-password-reset = Le mot de passe a été réinitialisé ; toutes les sessions de cette personne ont pris fin et ses appareils mémorisés ont été oubliés.
+notice-person-created = La personne a été créée ; elle peut se connecter avec le mot de passe que vous avez choisi.
+notice-person-reset = Le mot de passe a été réinitialisé. Toutes les sessions de la personne ont pris fin et ses appareils mémorisés ont été oubliés.
+notice-site-created = Le site a été créé. Définissez ses noms d’hôte et ses langues ci-dessous.
+notice-site-saved = Les paramètres du site ont été enregistrés.
+
 ## Error pages
 
 error-not-found = Cette page n’existe pas.
 error-forbidden = Cette action ne vous est pas autorisée.
 error-bad-request = Cette requête n’a pas pu être comprise.
 error-internal = Une erreur s’est produite de notre côté. Veuillez réessayer.
+error-back = Retour à la page d’accueil

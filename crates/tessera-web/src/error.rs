@@ -59,15 +59,16 @@ impl From<askama::Error> for WebError {
 }
 
 impl WebError {
-    fn status_and_message(&self) -> (StatusCode, &str) {
+    /// The status and the message shown; the generic messages come from the English catalogue
+    /// (error pages are rendered without the request's language).
+    fn status_and_message(&self) -> (StatusCode, std::borrow::Cow<'_, str>) {
+        let english = |id: &str| tessera_i18n::Catalog::embedded().english().get(id).into();
         match self {
-            Self::BadRequest(msg) => (StatusCode::BAD_REQUEST, msg),
-            Self::Forbidden(msg) => (StatusCode::FORBIDDEN, msg),
-            Self::NotFound => (StatusCode::NOT_FOUND, "There is no page at this address."),
-            Self::TooMany(msg) => (StatusCode::TOO_MANY_REQUESTS, msg),
-            Self::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again in a moment.")
-            }
+            Self::BadRequest(msg) => (StatusCode::BAD_REQUEST, msg.into()),
+            Self::Forbidden(msg) => (StatusCode::FORBIDDEN, (*msg).into()),
+            Self::NotFound => (StatusCode::NOT_FOUND, english("error-not-found")),
+            Self::TooMany(msg) => (StatusCode::TOO_MANY_REQUESTS, msg.into()),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, english("error-internal")),
         }
     }
 }
@@ -78,6 +79,6 @@ impl IntoResponse for WebError {
             tracing::error!(error = %cause, "request failed");
         }
         let (status, message) = self.status_and_message();
-        (status, Html(crate::pages::message_page(status, message))).into_response()
+        (status, Html(crate::pages::message_page(status, &message))).into_response()
     }
 }

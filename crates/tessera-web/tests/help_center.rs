@@ -405,3 +405,32 @@ async fn one_address_cannot_flood_the_moderation_queue() {
     app.advance(3_601);
     comment(&mut guest, s.cookies_article, "an hour later").await;
 }
+
+#[tokio::test]
+async fn account_pages_follow_the_page_language() {
+    let app = TestApp::new().await;
+    seed(&app, ConsentMode::OptIn).await;
+    app.person("alice@example.com", Role::User).await;
+    let mut browser = app.browser().with_header("accept-language", "fr");
+    browser.login_ok("", "alice@example.com", false).await;
+
+    let sessions = browser.get("/account/sessions").await.text();
+    assert!(sessions.contains("<h1>Vos sessions et appareils mémorisés</h1>"), "{sessions}");
+    assert!(sessions.contains("Cet appareil") && sessions.contains("Adresse IP"), "{sessions}");
+    assert!(sessions.contains(r#"aria-label="Révoquer la session ouverte le "#), "{sessions}");
+    assert!(!sessions.contains("This device") && !sessions.contains(">Revoke<"), "no English left: {sessions}");
+    let notice = browser.get("/account/sessions?done=revoked").await.text();
+    assert!(notice.contains("La session a été révoquée."), "{notice}");
+
+    let token = browser.token("/account/password").await;
+    let fields =
+        [("_csrf", token.as_str()), ("current", "not it"), ("new", "a-new-secret"), ("confirm", "a-new-secret")];
+    let refused = browser.post_form("/account/password", &fields).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text().contains("Le mot de passe actuel est incorrect."), "{}", refused.text());
+
+    let mut danish = app.browser().with_header("accept-language", "da");
+    danish.login_ok("", "alice@example.com", false).await;
+    let email = danish.get("/account/email").await.text();
+    assert!(email.contains("<strong>alice@example.com</strong>") && email.contains("Ny e-mailadresse"), "{email}");
+}

@@ -5,7 +5,8 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::StatusCode;
-use tessera_core::{Password, SessionToken, TokenHash};
+use tessera_core::{Interface, ParseError, Password, Role, SessionToken, TokenHash};
+use tessera_i18n::{Arg, Tr};
 use tessera_session::{EmailChange, LiveSession, PasswordChange};
 use tessera_store::{RememberRecord, SessionRecord};
 
@@ -24,28 +25,45 @@ pub(crate) struct Done {
 }
 
 impl Done {
-    pub(crate) fn notice(&self) -> Option<String> {
-        let text = match self.done.as_str() {
-            "password" => {
-                "Your password was changed. Every other session was logged out and remembered devices were forgotten."
-            }
-            "revoked" => "The session was revoked.",
-            "forgotten" => "The device was forgotten.",
-            "disabled" => "The account was disabled; all its sessions and remembered devices ended.",
-            "enabled" => "The account was enabled.",
-            "role" => "The role was changed; the person's sessions and remembered devices ended.",
-            "saved" => "Saved.",
-            "published" => "Saved and published: readers can see it now.",
-            "unpublished" => "Saved and unpublished: only agents can see it now.",
-            "approved" => "The comment was approved and is now public.",
-            "rejected" => "The comment was rejected.",
-            "already-moderated" => "Someone else moderated that comment a moment ago.",
-            "created" => "Created.",
-            "reset" => "The password was reset; every session and remembered device of that person ended.",
+    /// The notice for `?done=…`, in the page's language.
+    pub(crate) fn notice(&self, t: &Tr<'_>) -> Option<String> {
+        let id = match self.done.as_str() {
+            "password" => "notice-password-changed",
+            "revoked" => "notice-session-revoked",
+            "forgotten" => "notice-device-forgotten",
+            "disabled" => "notice-account-disabled",
+            "enabled" => "notice-account-enabled",
+            "role" => "notice-role-changed",
+            "saved" => "notice-saved",
+            "published" => "notice-published",
+            "unpublished" => "notice-unpublished",
+            "approved" => "notice-comment-approved",
+            "rejected" => "notice-comment-rejected",
+            "already-moderated" => "notice-already-moderated",
+            "created" => "notice-created",
+            "reset" => "notice-password-reset",
             _ => return None,
         };
-        Some(text.to_owned())
+        Some(t.get(id))
     }
+}
+
+/// A role's display name.
+fn role_name(t: &Tr<'_>, role: Role) -> String {
+    t.get(match role {
+        Role::User => "role-user",
+        Role::Agent => "role-agent",
+        Role::Admin => "role-admin",
+    })
+}
+
+/// An interface's display name.
+fn interface_name(t: &Tr<'_>, interface: Interface) -> String {
+    t.get(match interface {
+        Interface::Portal => "interface-portal",
+        Interface::Agent => "interface-agent",
+        Interface::Admin => "interface-admin",
+    })
 }
 
 #[derive(Template)]
@@ -55,7 +73,7 @@ struct AccountPage {
     notice: Option<String>,
     name: String,
     email: String,
-    role: &'static str,
+    role: String,
     site: u32,
     restored: bool,
     is_admin_area: bool,
@@ -70,14 +88,14 @@ pub(crate) async fn overview<I: Iface>(
 ) -> Result<Response, WebError> {
     let p = &live.person;
     render(&AccountPage {
-        layout: Layout::new::<I>(&state, &ctx, "Your account", Some(&live), csrf),
-        notice: done.notice(),
+        layout: Layout::new::<I>(&state, &ctx, &ctx.tr.get("account-title"), Some(&live), csrf),
+        notice: done.notice(&ctx.tr),
         name: p.name.to_string(),
         email: p.email.to_string(),
-        role: p.role.as_str(),
+        role: role_name(&ctx.tr, p.role),
         site: p.site_id.get(),
         restored: live.record.restored,
-        is_admin_area: I::INTERFACE == tessera_core::Interface::Admin,
+        is_admin_area: I::INTERFACE == Interface::Admin,
     })
 }
 
@@ -93,6 +111,9 @@ pub(crate) struct SessionRow {
     pub last_seen: String,
     pub this_device: bool,
     pub restored: bool,
+    /// The record's interface and whether it has an IP address, for [`Self::interface_name`] and [`Self::ip_in`].
+    kind: Interface,
+    ip_known: bool,
 }
 
 impl SessionRow {
@@ -107,29 +128,49 @@ impl SessionRow {
             last_seen: format_time(r.last_seen_at),
             this_device: r.id_hash == *current,
             restored: r.restored,
+            kind: r.interface,
+            ip_known: r.ip.is_some(),
         }
+    }
+
+    /// The interface's name in the page's language.
+    pub fn interface_name(&self, t: &Tr<'_>) -> String {
+        interface_name(t, self.kind)
+    }
+
+    /// The IP address, or "unknown" in the page's language.
+    pub fn ip_in(&self, t: &Tr<'_>) -> String {
+        if self.ip_known { self.ip.clone() } else { t.get("sessions-ip-unknown") }
+    }
+
+    /// The revoke button's accessible name.
+    pub fn revoke_label(&self, t: &Tr<'_>) -> String {
+        t.with("sessions-revoke-label", &[("started", Arg::Str(&self.created)), ("device", Arg::Str(&self.device))])
     }
 }
 
 #[derive(Debug)]
 pub(crate) struct DeviceRow {
     id: String,
-    interface: &'static str,
+    interface: String,
     device: String,
     ip: String,
     created: String,
     last_used: String,
     expires: String,
+    forget_label: String,
 }
 
 impl DeviceRow {
-    fn new(r: &RememberRecord) -> Self {
+    fn new(r: &RememberRecord, t: &Tr<'_>) -> Self {
+        let created = format_time(r.created_at);
         Self {
             id: tessera_session::device_id(&r.selector),
-            interface: r.interface.as_str(),
+            interface: interface_name(t, r.interface),
             device: device_label(r.user_agent.as_deref()),
-            ip: r.ip.clone().unwrap_or_else(|| "unknown".into()),
-            created: format_time(r.created_at),
+            ip: r.ip.clone().unwrap_or_else(|| t.get("sessions-ip-unknown")),
+            forget_label: t.with("devices-forget-label", &[("since", Arg::Str(&created))]),
+            created,
             last_used: format_time(r.rotated_at),
             expires: format_time(r.expires_at),
         }
@@ -140,7 +181,7 @@ impl DeviceRow {
 #[template(path = "sessions.html")]
 pub(crate) struct SessionsPage {
     pub layout: Layout,
-    pub heading: &'static str,
+    pub heading: String,
     pub notice: Option<String>,
     pub rows: Vec<SessionRow>,
     pub show_person: bool,
@@ -160,14 +201,14 @@ pub(crate) async fn sessions<I: Iface>(
     let rows = core.sessions_of(live.person.id).await?;
     let devices = core.remembered_devices(live.person.id).await?;
     render(&SessionsPage {
-        layout: Layout::new::<I>(&state, &ctx, "Your sessions", Some(&live), csrf),
-        heading: "Your sessions and remembered devices",
-        notice: done.notice(),
+        layout: Layout::new::<I>(&state, &ctx, &ctx.tr.get("sessions-title"), Some(&live), csrf),
+        heading: ctx.tr.get("sessions-heading"),
+        notice: done.notice(&ctx.tr),
         rows: rows.iter().map(|r| SessionRow::new(r, live.id_hash(), String::new())).collect(),
         show_person: false,
         revoke_action: format!("{}/account/sessions/revoke", I::PREFIX),
         show_devices: true,
-        devices: devices.iter().map(DeviceRow::new).collect(),
+        devices: devices.iter().map(|d| DeviceRow::new(d, &ctx.tr)).collect(),
     })
 }
 
@@ -233,7 +274,8 @@ pub(crate) async fn password_page<I: Iface>(
     Authed { live, .. }: Authed<I>,
     csrf: FormToken,
 ) -> Result<Response, WebError> {
-    render(&PasswordPage { layout: Layout::new::<I>(&state, &ctx, "Change password", Some(&live), csrf), error: None })
+    let title = ctx.tr.get("account-password");
+    render(&PasswordPage { layout: Layout::new::<I>(&state, &ctx, &title, Some(&live), csrf), error: None })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -254,21 +296,26 @@ pub(crate) async fn password_submit<I: Iface>(
 ) -> Result<Response, WebError> {
     let refuse = |live: &LiveSession, csrf: FormToken, message: String| -> Result<Response, WebError> {
         let page = PasswordPage {
-            layout: Layout::new::<I>(&state, &ctx, "Change password", Some(live), csrf),
+            layout: Layout::new::<I>(&state, &ctx, &ctx.tr.get("account-password"), Some(live), csrf),
             error: Some(message),
         };
         Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
     };
     if form.new != form.confirm {
-        return refuse(&live, csrf, "The two new passwords are not the same.".into());
+        return refuse(&live, csrf, ctx.tr.get("password-mismatch"));
     }
     let Some(current) = Password::for_login(form.current) else {
-        return refuse(&live, csrf, sentence(PasswordChange::WrongPassword));
+        return refuse(&live, csrf, ctx.tr.get("password-wrong-current"));
     };
+    // `Weak` only says why in English; the length tells which rule the new password broke.
+    let too_long = form.new.len() > Password::MAX_BYTES;
     match state.core().change_password(&live, current, form.new, &client).await {
         Ok((token, _)) => Ok(credentials_changed::<I>(&state, &token, "password")),
         Err(PasswordChange::Core(e)) => Err(e.into()),
-        Err(e) => refuse(&live, csrf, sentence(e)),
+        Err(PasswordChange::WrongPassword) => refuse(&live, csrf, ctx.tr.get("password-wrong-current")),
+        Err(PasswordChange::Weak(_)) => {
+            refuse(&live, csrf, ctx.tr.get(if too_long { "password-too-long" } else { "password-too-short" }))
+        }
     }
 }
 
@@ -287,8 +334,31 @@ fn credentials_changed<I: Iface>(state: &AppState, token: &SessionToken, done: &
 #[template(path = "email.html")]
 struct EmailPage {
     layout: Layout,
-    current_email: String,
+    /// Translated text with the (escaped) current address in `<strong>`: rendered unescaped.
+    intro_html: String,
     error: Option<String>,
+}
+
+/// The email page's introduction, naming the current address.
+fn email_intro(t: &Tr<'_>, live: &LiveSession) -> String {
+    let email = escape_html(live.person.email.as_str());
+    t.with("email-intro", &[("email", Arg::Str(&email))])
+}
+
+/// Escapes text for HTML the way the templates do.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub(crate) async fn email_page<I: Iface>(
@@ -297,10 +367,9 @@ pub(crate) async fn email_page<I: Iface>(
     Authed { live, .. }: Authed<I>,
     csrf: FormToken,
 ) -> Result<Response, WebError> {
-    let current_email = live.person.email.to_string();
     render(&EmailPage {
-        layout: Layout::new::<I>(&state, &ctx, "Change email", Some(&live), csrf),
-        current_email,
+        layout: Layout::new::<I>(&state, &ctx, &ctx.tr.get("account-email"), Some(&live), csrf),
+        intro_html: email_intro(&ctx.tr, &live),
         error: None,
     })
 }
@@ -322,18 +391,21 @@ pub(crate) async fn email_submit<I: Iface>(
 ) -> Result<Response, WebError> {
     let refuse = |live: &LiveSession, csrf: FormToken, message: String| -> Result<Response, WebError> {
         let page = EmailPage {
-            layout: Layout::new::<I>(&state, &ctx, "Change email", Some(live), csrf),
-            current_email: live.person.email.to_string(),
+            layout: Layout::new::<I>(&state, &ctx, &ctx.tr.get("account-email"), Some(live), csrf),
+            intro_html: email_intro(&ctx.tr, live),
             error: Some(message),
         };
         Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
     };
     let Some(current) = Password::for_login(form.current) else {
-        return refuse(&live, csrf, sentence(EmailChange::WrongPassword));
+        return refuse(&live, csrf, ctx.tr.get("password-wrong-current"));
     };
     match state.core().change_email(&live, current, &form.email, &client).await {
         Ok((token, _)) => Ok(credentials_changed::<I>(&state, &token, "email")),
         Err(EmailChange::Core(e)) => Err(e.into()),
+        Err(EmailChange::WrongPassword) => refuse(&live, csrf, ctx.tr.get("password-wrong-current")),
+        Err(EmailChange::Invalid(ParseError::Email)) => refuse(&live, csrf, ctx.tr.get("email-invalid")),
+        Err(EmailChange::Taken) => refuse(&live, csrf, ctx.tr.get("email-taken")),
         Err(e) => refuse(&live, csrf, sentence(e)),
     }
 }

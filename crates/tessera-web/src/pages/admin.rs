@@ -42,7 +42,7 @@ pub(crate) async fn sessions(
         .collect();
     render(&AdminSessionsPage {
         layout: Layout::new::<Admin>(&state, &ctx, "All sessions", Some(&live), csrf),
-        notice: done.notice(),
+        notice: done.notice(&ctx.tr),
         rows,
     })
 }
@@ -129,7 +129,7 @@ pub(crate) async fn people(
     Query(done): Query<Done>,
     Query(mine): Query<PeopleDone>,
 ) -> Result<Response, WebError> {
-    let notice = mine.notice().or_else(|| done.notice());
+    let notice = mine.notice().or_else(|| done.notice(&ctx.tr));
     let page = people_page(&state, &ctx, &live, csrf, notice, Refused::Nothing).await?;
     render(&page)
 }

@@ -125,7 +125,7 @@ pub(crate) async fn articles(
         .collect();
     let page = ArticlesPage {
         layout: Layout::new::<Agent>(&state, &ctx, "Articles", Some(&live), csrf),
-        notice: done.notice(),
+        notice: done.notice(&ctx.tr),
         rows,
         categories: category_options(&state, &site, None).await?,
         default_language: site.settings.default_language.to_string(),
@@ -215,7 +215,7 @@ pub(crate) async fn editor(
     let page = EditorPage {
         layout: Layout::new::<Agent>(&state, &ctx, &title_of(&article, &site), Some(&live), csrf),
         id,
-        notice: done.notice(),
+        notice: done.notice(&ctx.tr),
         error: None,
         published: article.status == ArticleStatus::Published,
         categories: category_options(&state, &site, Some(article.category_id)).await?,
@@ -362,7 +362,7 @@ pub(crate) async fn comments(
         .collect();
     let page = CommentsPage {
         layout: Layout::new::<Agent>(&state, &ctx, "Comments to moderate", Some(&live), csrf),
-        notice: done.notice(),
+        notice: done.notice(&ctx.tr),
         rows,
     };
     render(&page)

@@ -30,7 +30,7 @@ pub(crate) async fn interface_home<I: Iface>(
         return Ok(axum::response::Redirect::to(&format!("{}/login", I::PREFIX)).into_response());
     }
     let layout = Layout::new::<I>(&state, &ctx, I::TITLE, live.as_deref(), csrf);
-    render(&HomePage { layout, heading: I::TITLE, intro: "Your workspace. Start from your account page." })
+    render(&HomePage { layout, heading: I::TITLE, intro: &ctx.tr.get("home-intro") })
 }
 
 #[derive(serde::Serialize)]
