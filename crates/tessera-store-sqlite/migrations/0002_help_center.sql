@@ -88,6 +88,20 @@ CREATE TABLE visitors (
 CREATE INDEX visitors_by_site_seen ON visitors (site_id, last_seen_at);
 CREATE INDEX visitors_by_person ON visitors (person_id);
 
+-- Where an activity (page view, vote, comment) stands in the order events
+-- happened. Timestamps are whole seconds, so a vote and the page view its
+-- redirect produced share one; `seq` tells them apart. Every write of an
+-- activity (a changed vote too: it is a new event) takes a fresh id here in
+-- the same transaction and stores it in its row's `seq`, and the trail is
+-- read ORDER BY at, seq. Linking a visitor to a person never renumbers.
+-- AUTOINCREMENT: ids only ever grow, even once rows are gone (SQLite keeps
+-- the highest in `sqlite_sequence`), so each write also deletes the older
+-- rows and the table holds one row at most; nothing else reads it.
+-- PostgreSQL uses a SEQUENCE (`nextval('activity_sequence')`) instead.
+CREATE TABLE activity_sequence (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL
+);
+
 -- One vote per person (when known) or per visitor, per article.
 CREATE TABLE votes (
     id         INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -95,7 +109,9 @@ CREATE TABLE votes (
     visitor_id INTEGER REFERENCES visitors (id) ON DELETE SET NULL,
     person_id  INTEGER REFERENCES people (id) ON DELETE CASCADE,
     helpful    INTEGER NOT NULL,
-    voted_at   INTEGER NOT NULL
+    voted_at   INTEGER NOT NULL,
+    -- From activity_sequence; renewed with `voted_at` when the vote changes.
+    seq        INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX votes_one_per_person ON votes (article_id, person_id) WHERE person_id IS NOT NULL;
 CREATE UNIQUE INDEX votes_one_per_guest ON votes (article_id, visitor_id) WHERE person_id IS NULL;
@@ -113,7 +129,9 @@ CREATE TABLE comments (
     status       TEXT    NOT NULL,
     created_at   INTEGER NOT NULL,
     moderated_at INTEGER,
-    moderated_by INTEGER REFERENCES people (id) ON DELETE SET NULL
+    moderated_by INTEGER REFERENCES people (id) ON DELETE SET NULL,
+    -- From activity_sequence; moderation is not an activity and keeps it.
+    seq          INTEGER NOT NULL
 );
 CREATE INDEX comments_by_article ON comments (article_id, status);
 CREATE INDEX comments_by_site_status ON comments (site_id, status, created_at);
@@ -137,7 +155,9 @@ CREATE TABLE page_views (
     path       TEXT    NOT NULL,
     title      TEXT    NOT NULL,
     article_id INTEGER REFERENCES articles (id) ON DELETE SET NULL,
-    at         INTEGER NOT NULL
+    at         INTEGER NOT NULL,
+    -- From activity_sequence.
+    seq        INTEGER NOT NULL
 );
 CREATE INDEX page_views_by_visitor ON page_views (visitor_id, at);
 CREATE INDEX page_views_by_person ON page_views (person_id, at);

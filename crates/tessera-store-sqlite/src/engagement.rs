@@ -12,6 +12,7 @@ use tessera_store::{Actor, Comment, CommentStatus, EngagementStore, NewComment, 
 use crate::convert::{
     article_id, comment_id, comment_status, count64, get, opt_person_id, opt_visitor_id, site_id, site_param, timestamp,
 };
+use crate::visitors::next_activity_seq;
 use crate::{SqliteStore, backend};
 
 const SELECT_COMMENT: &str = "SELECT id, site_id, article_id, visitor_id, person_id, author_name, body, status, \
@@ -48,9 +49,11 @@ impl SqliteStore {
 impl EngagementStore for SqliteStore {
     // An anonymous actor is `Conflict("anonymous")`. The guest vote of the
     // person's visitor is deleted first, so one browser never counts twice.
+    // A changed vote is a new event: it takes a new `seq` with its `voted_at`.
     async fn set_vote(&self, article: ArticleId, actor: Actor, helpful: bool, now: Timestamp) -> StoreResult<()> {
         let visitor = actor.visitor.map(|v| v.get());
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        let seq = next_activity_seq(&mut tx).await?;
         match actor.person {
             Some(person) => {
                 if let Some(visitor) = visitor {
@@ -62,9 +65,10 @@ impl EngagementStore for SqliteStore {
                         .map_err(backend)?;
                 }
                 sqlx::query(
-                    "INSERT INTO votes (article_id, visitor_id, person_id, helpful, voted_at) VALUES (?, ?, ?, ?, ?)
+                    "INSERT INTO votes (article_id, visitor_id, person_id, helpful, voted_at, seq)
+                     VALUES (?, ?, ?, ?, ?, ?)
                      ON CONFLICT (article_id, person_id) WHERE person_id IS NOT NULL DO UPDATE SET
-                         helpful = excluded.helpful, voted_at = excluded.voted_at,
+                         helpful = excluded.helpful, voted_at = excluded.voted_at, seq = excluded.seq,
                          visitor_id = COALESCE(excluded.visitor_id, votes.visitor_id)",
                 )
                 .bind(article.get())
@@ -72,6 +76,7 @@ impl EngagementStore for SqliteStore {
                 .bind(person.get())
                 .bind(helpful)
                 .bind(now.unix())
+                .bind(seq)
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -79,14 +84,16 @@ impl EngagementStore for SqliteStore {
             None => {
                 let Some(visitor) = visitor else { return Err(StoreError::Conflict("anonymous")) };
                 sqlx::query(
-                    "INSERT INTO votes (article_id, visitor_id, person_id, helpful, voted_at) VALUES (?, ?, NULL, ?, ?)
+                    "INSERT INTO votes (article_id, visitor_id, person_id, helpful, voted_at, seq)
+                     VALUES (?, ?, NULL, ?, ?, ?)
                      ON CONFLICT (article_id, visitor_id) WHERE person_id IS NULL DO UPDATE SET
-                         helpful = excluded.helpful, voted_at = excluded.voted_at",
+                         helpful = excluded.helpful, voted_at = excluded.voted_at, seq = excluded.seq",
                 )
                 .bind(article.get())
                 .bind(visitor)
                 .bind(helpful)
                 .bind(now.unix())
+                .bind(seq)
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -123,12 +130,16 @@ impl EngagementStore for SqliteStore {
         Ok(VoteTotals { helpful: count64(&row, "helpful")?, not_helpful: count64(&row, "not_helpful")? })
     }
 
-    // INSERT ... SELECT from the article: no row means it is not on that site.
+    // INSERT ... SELECT from the article: no row means it is not on that site
+    // (and the transaction, with the `seq` it took, is rolled back).
     async fn add_comment(&self, new: &NewComment, now: Timestamp) -> StoreResult<Comment> {
         let status = CommentStatus::Pending;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let seq = next_activity_seq(&mut tx).await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO comments (site_id, article_id, visitor_id, person_id, author_name, body, status, created_at)
-             SELECT site_id, id, ?, ?, ?, ?, ?, ? FROM articles WHERE id = ? AND site_id = ? RETURNING id",
+            "INSERT INTO comments
+                 (site_id, article_id, visitor_id, person_id, author_name, body, status, created_at, seq)
+             SELECT site_id, id, ?, ?, ?, ?, ?, ?, ? FROM articles WHERE id = ? AND site_id = ? RETURNING id",
         )
         .bind(new.author.visitor.map(|v| v.get()))
         .bind(new.author.person.map(PersonId::get))
@@ -136,13 +147,16 @@ impl EngagementStore for SqliteStore {
         .bind(&new.body)
         .bind(status.as_str())
         .bind(now.unix())
+        .bind(seq)
         .bind(new.article_id.get())
         .bind(site_param(new.site_id))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(backend)?;
+        let id = id.ok_or(StoreError::Conflict("article"))?;
+        tx.commit().await.map_err(backend)?;
         Ok(Comment {
-            id: CommentId::new(id.ok_or(StoreError::Conflict("article"))?),
+            id: CommentId::new(id),
             site_id: new.site_id,
             article_id: new.article_id,
             author: new.author,

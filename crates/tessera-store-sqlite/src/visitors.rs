@@ -2,6 +2,7 @@
 //! consent records that say which visitor cookies they agreed to.
 
 use async_trait::async_trait;
+use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
 use tessera_core::{PersonId, SiteId, Timestamp, TokenHash, VisitorId};
 use tessera_store::{Activity, ActivityKind, ConsentRecord, PageView, StoreError, StoreResult, Visitor, VisitorStore};
@@ -25,21 +26,34 @@ fn visitor_from_row(row: &SqliteRow) -> StoreResult<Visitor> {
     })
 }
 
-/// One line of the UNION in [`VisitorStore::activity`]; `rank` orders kinds
-/// within one second (a page is viewed before it is voted or commented on).
+/// Takes the next position in the order of activities (page views, votes,
+/// comments; see `activity_sequence` in the migration), for the row written
+/// next in the same transaction. Older ids are deleted at once: AUTOINCREMENT
+/// never hands them out again, so the table stays one row.
+pub(crate) async fn next_activity_seq(tx: &mut SqliteConnection) -> StoreResult<i64> {
+    let seq: i64 = sqlx::query_scalar("INSERT INTO activity_sequence DEFAULT VALUES RETURNING id")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+    sqlx::query("DELETE FROM activity_sequence WHERE id < ?").bind(seq).execute(&mut *tx).await.map_err(backend)?;
+    Ok(seq)
+}
+
+/// One line of the UNION in [`VisitorStore::activity`]; `kind` says which
+/// table it comes from, `seq` orders the events of one second.
 const ACTIVITY: &str = "
-    SELECT at, visitor_id, person_id, 0 AS rank, id, path, title,
+    SELECT at, seq, visitor_id, person_id, 0 AS kind, id, path, title,
            NULL AS article_id, NULL AS helpful, NULL AS status, NULL AS body
     FROM page_views WHERE visitor_id = ? OR person_id = ?
     UNION ALL
-    SELECT voted_at, visitor_id, person_id, 1, id, NULL, NULL, article_id, helpful, NULL, NULL
+    SELECT voted_at, seq, visitor_id, person_id, 1, id, NULL, NULL, article_id, helpful, NULL, NULL
     FROM votes WHERE visitor_id = ? OR person_id = ?
     UNION ALL
-    SELECT created_at, visitor_id, person_id, 2, id, NULL, NULL, article_id, NULL, status, body
+    SELECT created_at, seq, visitor_id, person_id, 2, id, NULL, NULL, article_id, NULL, status, body
     FROM comments WHERE visitor_id = ? OR person_id = ?";
 
 fn activity_from_row(row: &SqliteRow) -> StoreResult<Activity> {
-    let kind = match get::<i64>(row, "rank")? {
+    let kind = match get::<i64>(row, "kind")? {
         0 => ActivityKind::PageView { path: get(row, "path")?, title: get(row, "title")? },
         1 => ActivityKind::Vote { article_id: article_id(row, "article_id")?, helpful: get(row, "helpful")? },
         2 => ActivityKind::Comment {
@@ -49,7 +63,7 @@ fn activity_from_row(row: &SqliteRow) -> StoreResult<Activity> {
                 .ok_or_else(|| StoreError::Corrupt("comment activity without a status".to_owned()))?,
             body: get(row, "body")?,
         },
-        n => return Err(StoreError::Corrupt(format!("activity rank {n}"))),
+        n => return Err(StoreError::Corrupt(format!("activity kind {n}"))),
     };
     Ok(Activity {
         at: timestamp(row, "at")?,
@@ -158,8 +172,9 @@ impl VisitorStore for SqliteStore {
     }
 
     // Also counts as seeing the visitor. Guest page views, votes and comments
-    // of the visitor become the person's; a guest vote on an article the
-    // person already voted on is deleted first.
+    // of the visitor become the person's (keeping their `seq`: linking is not
+    // an event); a guest vote on an article the person already voted on is
+    // deleted first.
     async fn link_visitor(&self, id: VisitorId, person: PersonId, now: Timestamp) -> StoreResult<bool> {
         let (v, p) = (id.get(), person.get());
         // The UPDATE comes first: it tells whether the visitor exists and takes the write lock.
@@ -209,9 +224,11 @@ impl VisitorStore for SqliteStore {
     }
 
     async fn record_page_view(&self, view: &PageView) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let seq = next_activity_seq(&mut tx).await?;
         sqlx::query(
-            "INSERT INTO page_views (site_id, visitor_id, person_id, path, title, article_id, at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO page_views (site_id, visitor_id, person_id, path, title, article_id, at, seq)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(site_param(view.site_id))
         .bind(view.visitor_id.get())
@@ -220,10 +237,11 @@ impl VisitorStore for SqliteStore {
         .bind(&view.title)
         .bind(view.article_id.map(|a| a.get()))
         .bind(view.at.unix())
-        .execute(&self.pool)
+        .bind(seq)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        Ok(())
+        tx.commit().await.map_err(backend)
     }
 
     async fn activity(&self, id: VisitorId, limit: u32) -> StoreResult<Vec<Activity>> {
@@ -233,9 +251,10 @@ impl VisitorStore for SqliteStore {
             .await
             .map_err(backend)?;
         let Some(person) = person else { return Ok(Vec::new()) };
-        // The newest `limit`, then turned around to read oldest first. A NULL
+        // The newest `limit`, then turned around to read oldest first; `seq`
+        // is unique across the three tables, so it settles every tie. A NULL
         // person binds to `person_id = NULL`, which matches nothing.
-        let sql = format!("SELECT * FROM ({ACTIVITY}) ORDER BY at DESC, rank DESC, id DESC LIMIT ?");
+        let sql = format!("SELECT * FROM ({ACTIVITY}) ORDER BY at DESC, seq DESC LIMIT ?");
         let mut query = sqlx::query(&sql);
         for _ in 0..3 {
             query = query.bind(id.get()).bind(person);

@@ -91,6 +91,7 @@ macro_rules! conformance_tests {
             moderation_only_moves_pending_comments,
             visitor_token_can_be_replaced_or_dropped,
             activity_merges_kinds_in_time_order_including_the_linked_person,
+            activity_in_the_same_second_follows_the_order_of_events,
             consent_records_round_trip,
             view_counts_add_up,
             recent_visitors_newest_first,

@@ -256,7 +256,10 @@ pub trait VisitorStore {
     async fn visitors_of_person(&self, person: PersonId) -> StoreResult<Vec<Visitor>>;
     async fn record_page_view(&self, view: &PageView) -> StoreResult<()>;
     /// Page views, votes and comments of the visitor, and of the person it
-    /// is linked to, oldest first, the newest `limit` of them.
+    /// is linked to, oldest first, the newest `limit` of them. Timestamps are
+    /// whole seconds: within one, entries follow the order the events
+    /// happened (recorded, voted or commented), whatever their kind. A
+    /// changed vote is a new event, at its new time; linking keeps the order.
     async fn activity(&self, id: VisitorId, limit: u32) -> StoreResult<Vec<Activity>>;
     /// Fails with [`StoreError::Conflict`] if a record with this token exists:
     /// evidence is never overwritten.

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
+use axum::response::Redirect;
 use axum::routing::get;
 use tessera_cookies::Registry;
 use tessera_core::{SecretKey, SiteId};
@@ -124,6 +125,9 @@ pub fn app(state: AppState) -> Router {
         .merge(interface::<Portal>(&state, pages::portal_routes()))
         .nest("/agent", interface::<Agent>(&state, pages::agent_routes()))
         .nest("/admin", interface::<Admin>(&state, pages::admin_routes()))
+        // Nested routers answer "/agent" only; people type the slash too.
+        .route("/agent/", get(|| async { Redirect::permanent("/agent") }))
+        .route("/admin/", get(|| async { Redirect::permanent("/admin") }))
         .route("/healthz", get(pages::healthz))
         .route("/assets/{file}", get(assets::serve))
         .fallback(pages::not_found)

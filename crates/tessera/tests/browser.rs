@@ -129,6 +129,8 @@ impl Drop for Setup {
         let _ = Command::new("pkill")
             .arg("-KILL")
             .arg("-f")
+            // "--": the pattern starts with dashes and is not an option.
+            .arg("--")
             .arg(format!("--user-data-dir={}", self.profile.display()))
             .status();
     }
@@ -162,6 +164,7 @@ async fn chromium_keeps_host_prefixed_secure_http_only_cookies_on_loopback() {
     assert!(remember.expires().is_some(), "the remember-me cookie is persistent");
     let scripts_see = client.execute("return document.cookie", vec![]).await.expect("script");
     assert_eq!(scripts_see, serde_json::json!(""), "page scripts cannot read any Tessera cookie");
+    common::assert_jar_matches_registry(&client, &common::cookie_registry(&s._dir.path().join("data"))).await;
     client.close().await.expect("close");
 }
 
@@ -186,6 +189,7 @@ async fn remember_me_keeps_the_person_logged_in_across_a_browser_restart() {
     assert!(client.source().await.expect("page").contains("eve@example.com"));
     let after = client.get_all_cookies().await.expect("cookies");
     assert!(after.iter().any(|c| c.name() == "__Host-ts_portal"), "a fresh session cookie");
+    common::assert_jar_matches_registry(&client, &common::cookie_registry(&s._dir.path().join("data"))).await;
     client.close().await.expect("close");
 }
 
@@ -202,6 +206,7 @@ async fn without_remember_me_a_browser_restart_logs_the_person_out() {
     let client = s.driver.open(&s.profile).await;
     client.goto(&format!("{}/account", s.server.base)).await.expect("account");
     assert_eq!(client.current_url().await.expect("url").path(), "/login");
+    common::assert_jar_matches_registry(&client, &common::cookie_registry(&s._dir.path().join("data"))).await;
     client.close().await.expect("close");
 }
 
@@ -232,6 +237,7 @@ async fn a_form_posted_from_another_site_cannot_log_the_person_out() {
 
     client.goto(&format!("{}/account", s.server.base)).await.expect("account");
     assert_eq!(client.current_url().await.expect("url").path(), "/account", "still logged in");
+    common::assert_jar_matches_registry(&client, &common::cookie_registry(&s._dir.path().join("data"))).await;
     client.close().await.expect("close");
 }
 
@@ -250,5 +256,6 @@ async fn logging_out_with_the_page_button_ends_the_session() {
     assert!(!names.iter().any(|n| n.contains("ts_portal")), "session and remember cookies cleared: {names:?}");
     client.goto(&format!("{}/account", s.server.base)).await.expect("account");
     assert_eq!(client.current_url().await.expect("url").path(), "/login");
+    common::assert_jar_matches_registry(&client, &common::cookie_registry(&s._dir.path().join("data"))).await;
     client.close().await.expect("close");
 }

@@ -749,6 +749,68 @@ pub async fn activity_merges_kinds_in_time_order_including_the_linked_person<S: 
     assert_eq!(store.activity(ghost, 10).await.expect("activity"), vec![]);
 }
 
+/// Timestamps are whole seconds: events of one second are listed in the
+/// order they happened, whatever their kind (a vote before the page view its
+/// redirect produced); a changed vote is a new event; linking keeps the order.
+pub async fn activity_in_the_same_second_follows_the_order_of_events<S: Store>(store: &S) {
+    let site = site_id(1001);
+    let kb = knowledge_base(store, site).await;
+    let (a, b) = (article_with(store, &kb, &[], true, at(0)).await, article_with(store, &kb, &[], true, at(0)).await);
+    let ann = person_on(store, site, "ann@example.com").await.id;
+    let (phone, laptop) = (visitor_on(store, site, at(0)).await, visitor_on(store, site, at(0)).await);
+    assert!(store.link_visitor(laptop.id, ann, at(0)).await.expect("link_visitor"));
+    let view = async |visitor: &Visitor, person: Option<PersonId>, path: &str| {
+        let page = PageView {
+            site_id: site,
+            visitor_id: visitor.id,
+            person_id: person,
+            path: path.to_owned(),
+            title: format!("Page {path}"),
+            article_id: Some(a),
+            at: at(10),
+        };
+        store.record_page_view(&page).await.expect("record_page_view");
+    };
+
+    // All in second 10; the vote on `b` comes first and is changed last.
+    store.set_vote(b, guest(&phone), true, at(10)).await.expect("set_vote");
+    view(&phone, None, "/a").await;
+    store.set_vote(a, guest(&phone), true, at(10)).await.expect("set_vote");
+    view(&phone, None, "/a?voted").await;
+    let said = comment_on(store, a, guest(&phone), "Nice", at(10)).await;
+    view(&laptop, Some(ann), "/elsewhere").await;
+    view(&phone, None, "/a?commented").await;
+    store.set_vote(b, guest(&phone), false, at(10)).await.expect("set_vote");
+
+    let page = |path: &str| ActivityKind::PageView { path: path.to_owned(), title: format!("Page {path}") };
+    let trail = async |limit| -> Vec<(Timestamp, Option<VisitorId>, ActivityKind)> {
+        let lines: Vec<Activity> = store.activity(phone.id, limit).await.expect("activity");
+        lines.into_iter().map(|l| (l.at, l.visitor_id, l.kind)).collect()
+    };
+    let (p, l) = (Some(phone.id), Some(laptop.id));
+    let comment = ActivityKind::Comment {
+        article_id: a,
+        comment_id: said.id,
+        status: CommentStatus::Pending,
+        body: "Nice".into(),
+    };
+    let mine = vec![
+        (at(10), p, page("/a")),
+        (at(10), p, ActivityKind::Vote { article_id: a, helpful: true }),
+        (at(10), p, page("/a?voted")),
+        (at(10), p, comment.clone()),
+        (at(10), p, page("/a?commented")),
+        (at(10), p, ActivityKind::Vote { article_id: b, helpful: false }),
+    ];
+    assert_eq!(trail(100).await, mine, "events of one second in the order they happened");
+    assert_eq!(trail(2).await, mine[4..].to_vec(), "the newest `limit` are the last events");
+
+    assert!(store.link_visitor(phone.id, ann, at(10)).await.expect("link_visitor"));
+    let mut merged = mine.clone();
+    merged.insert(4, (at(10), l, page("/elsewhere")));
+    assert_eq!(trail(100).await, merged, "linking keeps the order and merges in the person's events");
+}
+
 /// Consent records come back as recorded and are never overwritten.
 pub async fn consent_records_round_trip<S: Store>(store: &S) {
     let site = site_id(1001);

@@ -142,7 +142,9 @@ pub(crate) async fn consent(
             if let Some(v) = guest.visitor.take().filter(|v| v.persistent) {
                 visitors.forget(v.id).await?;
             }
-            guest.push(registry.clear(CookieId::Visitor));
+            if guest.had_persistent {
+                guest.push(registry.clear(CookieId::Visitor));
+            }
         }
     }
     let mut res = Redirect::to(local_path(&form.return_to)).into_response();

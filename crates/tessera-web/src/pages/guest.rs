@@ -18,6 +18,8 @@ use crate::{AppState, WebError};
 pub(crate) struct Guest {
     pub consent: ConsentState,
     pub visitor: Option<Visitor>,
+    /// The browser sent the persistent visitor cookie (valid or not).
+    pub had_persistent: bool,
     /// Cookies to set or clear on the response.
     cookies: Vec<cookie::Cookie<'static>>,
 }
@@ -38,6 +40,7 @@ impl Guest {
             persistent: cookie(state, headers, CookieId::Visitor),
             visit: cookie(state, headers, CookieId::Visit),
         };
+        let had_persistent = presented.persistent.is_some();
         let resolved = state.visitors().resolve(site, consent.allowed, presented).await?;
         let mut cookies = Vec::new();
         if resolved.clear_persistent {
@@ -46,7 +49,7 @@ impl Guest {
         if resolved.clear_visit {
             cookies.push(state.registry().clear(CookieId::Visit));
         }
-        Ok(Self { consent, visitor: resolved.visitor, cookies })
+        Ok(Self { consent, visitor: resolved.visitor, had_persistent, cookies })
     }
 
     pub fn actor(&self, live: Option<&LiveSession>) -> Actor {

@@ -198,7 +198,8 @@ pub(crate) async fn article(
     let tree = kb.tree(ctx.site.id).await?;
     let totals = kb.vote_totals(id).await?;
     let comments = kb.comments(id, actor).await?;
-    let approved = comments.iter().filter(|c| c.status == CommentStatus::Approved).count();
+    // The heading counts what this reader sees: public comments and their own pending ones.
+    let visible = comments.len();
     let t = &ctx.tr;
     let language_name = |l: &Language| tessera_i18n::Catalog::embedded().tr(l).native_name();
     let fallback_notice = chosen.fallback.then(|| {
@@ -238,7 +239,7 @@ pub(crate) async fn article(
             "vote-totals",
             &[("up", Arg::Num(totals.helpful as i64)), ("down", Arg::Num(totals.not_helpful as i64))],
         ),
-        comments_heading: t.with("comments-heading", &[("count", Arg::Num(approved as i64))]),
+        comments_heading: t.with("comments-heading", &[("count", Arg::Num(visible as i64))]),
         comments: comments
             .into_iter()
             .map(|c| CommentView {

@@ -40,7 +40,8 @@ pub(crate) struct LanguageOption {
 #[derive(Debug)]
 pub(crate) struct Layout {
     pub page_title: String,
-    pub area: &'static str,
+    /// The interface's name in the page language ("Help Center", "Agent"...).
+    pub area: String,
     pub prefix: &'static str,
     pub home: String,
     pub css_url: &'static str,
@@ -80,7 +81,7 @@ impl Layout {
         Self {
             anchor_cookie,
             page_title: title.to_owned(),
-            area: I::TITLE,
+            area: if I::PREFIX.is_empty() { ctx.tr.get("nav-help-center") } else { I::TITLE.to_owned() },
             prefix: I::PREFIX,
             home: if I::PREFIX.is_empty() { "/".into() } else { I::PREFIX.into() },
             css_url: crate::assets::css_url(),
@@ -134,7 +135,7 @@ pub(crate) fn message_page(status: StatusCode, message: &str) -> String {
     let t = Catalog::embedded().english();
     let layout = Layout {
         page_title: status.canonical_reason().unwrap_or("Error").to_owned(),
-        area: "",
+        area: String::new(),
         prefix: "",
         home: "/".into(),
         css_url: crate::assets::css_url(),

@@ -61,7 +61,9 @@ impl Server {
             while agent.is_none() || admin.is_none() {
                 let line = lines.next().expect("the demo logins in the banner").expect("readable banner");
                 let line = line.trim();
-                if line.starts_with("Agent:") {
+                if !line.contains("password:") {
+                    // The listening banner also has "Agent:" and "Admin:" lines.
+                } else if line.starts_with("Agent:") {
                     agent = Some(line.to_owned());
                 } else if line.starts_with("Admin:") {
                     admin = Some(line.to_owned());
@@ -117,7 +119,8 @@ pub fn add_user(data: &Path, email: &str, role: &str) -> std::process::Output {
 /// The cookie registry as `tessera cookies --format json` prints it for the
 /// settings of data directory `data`.
 pub fn cookie_registry(data: &Path) -> serde_json::Value {
-    let out = Command::new(BIN).args(["cookies", "--format", "json", "--data"]).arg(data).output().expect("run cookies");
+    let out =
+        Command::new(BIN).args(["cookies", "--format", "json", "--data"]).arg(data).output().expect("run cookies");
     assert!(out.status.success(), "tessera cookies: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("the registry is JSON")
 }
@@ -135,7 +138,8 @@ pub async fn assert_jar_matches_registry(client: &fantoccini::Client, registry: 
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs() as i64;
     for c in &jar {
         let name = c.name();
-        let d = declaration(registry, name).unwrap_or_else(|| panic!("{name} is in the browser but not in the registry"));
+        let d =
+            declaration(registry, name).unwrap_or_else(|| panic!("{name} is in the browser but not in the registry"));
         assert_eq!(c.http_only(), d["http_only"].as_bool(), "{name}: HttpOnly");
         assert_eq!(c.secure(), d["secure"].as_bool(), "{name}: Secure");
         let same_site = c.same_site().map(|s| s.to_string());
