@@ -90,6 +90,25 @@ pub(crate) fn wait_for(record: Option<&ThrottleRecord>, free: u32, now: Timestam
     until.since(now).max(0)
 }
 
+impl crate::SessionCore {
+    /// Counts one `action` (e.g. posting a comment) from the client's address
+    /// and says whether it stays within `limit` per `window_seconds`: the
+    /// login throttle's counters, used for anything anonymous that writes.
+    /// A client without a known address shares one bucket per action.
+    pub async fn within_rate(
+        &self,
+        action: &'static str,
+        client: &crate::ClientInfo,
+        limit: u32,
+        window_seconds: i64,
+    ) -> Result<bool, crate::CoreError> {
+        let key = format!("{action}:{}", ip_key(client.ip.as_deref().unwrap_or("unknown")));
+        let now = self.now();
+        let record = self.inner.store.record_failure(&key, now, now.plus(-window_seconds)).await?;
+        Ok(record.failures <= limit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,24 +158,5 @@ mod tests {
         assert_eq!(wait_for(Some(&r), 5, Timestamp::from_unix(1_016), &s), 0);
         let huge = ThrottleRecord { failures: 1_000, ..r };
         assert_eq!(wait_for(Some(&huge), 5, Timestamp::from_unix(1_000 + 3_600), &s), 0);
-    }
-}
-
-impl crate::SessionCore {
-    /// Counts one `action` (e.g. posting a comment) from the client's address
-    /// and says whether it stays within `limit` per `window_seconds`: the
-    /// login throttle's counters, used for anything anonymous that writes.
-    /// A client without a known address shares one bucket per action.
-    pub async fn within_rate(
-        &self,
-        action: &'static str,
-        client: &crate::ClientInfo,
-        limit: u32,
-        window_seconds: i64,
-    ) -> Result<bool, crate::CoreError> {
-        let key = format!("{action}:{}", ip_key(client.ip.as_deref().unwrap_or("unknown")));
-        let now = self.now();
-        let record = self.inner.store.record_failure(&key, now, now.plus(-window_seconds)).await?;
-        Ok(record.failures <= limit)
     }
 }
