@@ -434,3 +434,30 @@ async fn account_pages_follow_the_page_language() {
     let email = danish.get("/account/email").await.text();
     assert!(email.contains("<strong>alice@example.com</strong>") && email.contains("Ny e-mailadresse"), "{email}");
 }
+
+#[tokio::test]
+async fn an_agent_nests_categories_that_readers_see_with_breadcrumbs_in_their_language() {
+    let app = TestApp::new().await;
+    seed(&app, ConsentMode::OptIn).await;
+    let mut agent = app.browser();
+    agent.login_ok("/agent", "author@example.com", false).await;
+    let token = agent.token("/agent/articles").await;
+    let top = [("_csrf", token.as_str()), ("parent", ""), ("name.en", "Billing"), ("name.fr", "Facturation")];
+    agent.post_form("/agent/categories", &top).await.assert_redirect("/agent/articles?done=created");
+    let tree = app.state.kb().tree(SiteId::DEFAULT).await.expect("tree");
+    let billing = tree.iter().find(|c| c.names.iter().any(|n| n.name == "Billing")).expect("created").id;
+    let parent = billing.to_string();
+    let child = [("_csrf", token.as_str()), ("parent", parent.as_str()), ("name.en", "Invoices")];
+    agent.post_form("/agent/categories", &child).await.assert_redirect("/agent/articles?done=created");
+    let no_name = [("_csrf", token.as_str()), ("parent", ""), ("name.fr", "Sans nom anglais")];
+    assert_eq!(agent.post_form("/agent/categories", &no_name).await.status, StatusCode::BAD_REQUEST);
+
+    let tree = app.state.kb().tree(SiteId::DEFAULT).await.expect("tree");
+    let invoices = tree.children(Some(billing)).next().expect("nested").id;
+    let page = app.browser().with_header("accept-language", "fr").get(&format!("/kb/c/{invoices}")).await.text();
+    assert!(page.contains("Facturation") && page.contains("Invoices"), "breadcrumbs, names falling back: {page}");
+    let mut user = app.browser();
+    let token = user.token("/").await;
+    let forged = [("_csrf", token.as_str()), ("parent", ""), ("name.en", "Spam")];
+    assert_ne!(user.post_form("/agent/categories", &forged).await.status, StatusCode::SEE_OTHER);
+}

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use tessera_core::{ArticleId, CategoryId, CommentId, Language, VisitorId};
 use tessera_kb::{choose, markdown, name_in};
-use tessera_store::{ActivityKind, Article, ArticleStatus, Site};
+use tessera_store::{ActivityKind, Article, ArticleStatus, CategoryName, Site};
 
 use super::account::Done;
 use super::{Layout, format_time, render};
@@ -100,6 +100,8 @@ struct ArticlesPage {
     rows: Vec<ArticleRow>,
     categories: Vec<CategoryOption>,
     default_language: String,
+    /// (tag, native name) of the site's languages, for the category form.
+    languages: Vec<(String, String)>,
 }
 
 pub(crate) async fn articles(
@@ -129,8 +131,57 @@ pub(crate) async fn articles(
         rows,
         categories: category_options(&state, &site, None).await?,
         default_language: site.settings.default_language.to_string(),
+        languages: site
+            .settings
+            .languages
+            .iter()
+            .map(|l| (l.to_string(), tessera_i18n::Catalog::embedded().tr(l).native_name()))
+            .collect(),
     };
     render(&page)
+}
+
+/// The new-category form: a parent (or none) and a name per language,
+/// `name.<lang>`; the default language's name is required, others optional.
+#[derive(serde::Deserialize, Default, Debug)]
+#[serde(default)]
+pub(crate) struct NewCategoryForm {
+    parent: String,
+    #[serde(flatten)]
+    names: std::collections::HashMap<String, String>,
+}
+
+pub(crate) async fn create_category(
+    State(state): State<AppState>,
+    Authed { live, .. }: Authed<Agent>,
+    Form(form): Form<NewCategoryForm>,
+) -> Result<Response, WebError> {
+    let site = agent_site(&state, live.person.site_id).await?;
+    let tree = state.kb().tree(site.id).await?;
+    let parent = match form.parent.as_str() {
+        "" => None,
+        id => Some(id.parse::<CategoryId>().ok().filter(|c| tree.get(*c).is_some()).ok_or(WebError::NotFound)?),
+    };
+    let names: Vec<CategoryName> = site
+        .settings
+        .languages
+        .iter()
+        .filter_map(|lang| {
+            let name = form.names.get(&format!("name.{lang}"))?.trim();
+            (!name.is_empty()).then(|| CategoryName {
+                language: lang.clone(),
+                name: name.to_owned(),
+                description: String::new(),
+            })
+        })
+        .collect();
+    if !names.iter().any(|n| n.language == site.settings.default_language) {
+        let msg = format!("A category needs a name in {}.", site.settings.default_language);
+        return Err(WebError::BadRequest(msg));
+    }
+    let position = i32::try_from(tree.children(parent).count()).unwrap_or(i32::MAX);
+    state.kb().create_category(site.id, parent, position, &names).await?;
+    Ok(Redirect::to("/agent/articles?done=created").into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

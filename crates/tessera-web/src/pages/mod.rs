@@ -206,6 +206,7 @@ pub(crate) fn agent_routes() -> Router<AppState> {
         .route("/", get(agent::home))
         .route("/articles", get(agent::articles).post(agent::create_article))
         .route("/articles/{id}", get(agent::editor).post(agent::save))
+        .route("/categories", post(agent::create_category))
         .route("/comments", get(agent::comments))
         .route("/comments/{id}", post(agent::moderate))
         .route("/visitors", get(agent::visitors))
