@@ -174,6 +174,21 @@ fn cookies_command_prints_the_registry_as_json_with_the_contract_fields() {
 }
 
 #[test]
+fn cookies_command_speaks_every_catalogue_language_and_says_when_it_cannot() {
+    let run = |lang: &str| Command::new(BIN).args(["cookies", "--lang", lang]).output().expect("run cookies");
+    let fr = run("fr");
+    let fr_text = String::from_utf8_lossy(&fr.stdout);
+    assert!(fr_text.starts_with("| Nom | Description | Type |"), "{fr_text}");
+    assert!(fr_text.contains("Essentiel") && fr_text.contains("__Host-ts_v"), "{fr_text}");
+    let da = String::from_utf8_lossy(&run("da").stdout).into_owned();
+    assert!(da.contains("Nødvendig"), "{da}");
+    let de = run("de");
+    assert!(de.status.success());
+    assert!(String::from_utf8_lossy(&de.stderr).contains("no catalogue for de"));
+    assert!(String::from_utf8_lossy(&de.stdout).starts_with("| Name |"), "German falls back to English");
+}
+
+#[test]
 fn settings_from_the_environment_override_the_file_and_bad_settings_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("tessera.toml"), "[remember]\nportal_max_age_seconds = 86400\n")
