@@ -24,11 +24,13 @@ pub enum CookieId {
     Visit,
     Consent,
     AgentSite,
+    MessengerVisitor,
+    MessengerVisit,
 }
 
 impl CookieId {
     /// In discriminant order: [`crate::Registry::get`] indexes by it.
-    pub const ALL: [CookieId; 11] = [
+    pub const ALL: [CookieId; 13] = [
         Self::PortalSession,
         Self::AgentSession,
         Self::AdminSession,
@@ -40,6 +42,8 @@ impl CookieId {
         Self::Visit,
         Self::Consent,
         Self::AgentSite,
+        Self::MessengerVisitor,
+        Self::MessengerVisit,
     ];
 
     /// A stable key naming the cookie's purpose in translation catalogues
@@ -57,6 +61,8 @@ impl CookieId {
             Self::Visit => "visit",
             Self::Consent => "consent",
             Self::AgentSite => "agent-site",
+            Self::MessengerVisitor => "messenger-visitor",
+            Self::MessengerVisit => "messenger-visit",
         }
     }
 
@@ -91,6 +97,14 @@ impl CookieId {
                 audience,
                 SameSite::Lax,
             )
+        };
+        // The Messenger frame runs on customers' websites: a third-party
+        // context, so its cookies are SameSite=None and partitioned (CHIPS).
+        let messenger = |base: &'static str, purpose| Declaration {
+            party: Party::Third,
+            same_site: SameSite::None,
+            partitioned: true,
+            ..essential_session(base, purpose, &[Users], SameSite::None)
         };
         let mut d = match self {
             Self::PortalSession => essential_session(
@@ -175,9 +189,28 @@ impl CookieId {
                     SameSite::Lax,
                 )
             },
+            Self::MessengerVisitor => Declaration {
+                category: Category::Optional,
+                lifetime: Lifetime::Persistent,
+                max_age_seconds: Some(config.visitor_max_age.as_secs().min(MAX_BROWSER_AGE)),
+                ..messenger(
+                    "ts_mv",
+                    "Set by the chat window on websites that embed Tessera’s Messenger, only with your \
+                     consent: a random token that lets you see your earlier conversations when you come \
+                     back to that website. Kept separately for each website (partitioned), so it cannot \
+                     follow you from one website to another.",
+                )
+            },
+            Self::MessengerVisit => messenger(
+                "ts_mvs",
+                "Set by the chat window when you chat without having allowed optional cookies: a random \
+                 token that keeps your conversation yours until you close the browser. Kept separately \
+                 for each website (partitioned).",
+            ),
         };
-        d.secure = config.secure;
-        if config.secure && d.party == Party::First && d.set_by == SetBy::Server {
+        // SameSite=None is only valid with Secure (browsers and the cookie crate insist).
+        d.secure = config.secure || d.same_site == SameSite::None;
+        if config.secure && d.set_by == SetBy::Server {
             d.name = format!("__Host-{}", d.name);
         }
         d

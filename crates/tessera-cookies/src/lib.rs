@@ -231,7 +231,7 @@ mod tests {
         assert!(r.declarations().iter().all(|d| d.secure && d.name.starts_with("__Host-")));
         let plain = registry(false);
         assert_eq!(plain.name(CookieId::PortalSession), "ts_portal");
-        assert!(plain.declarations().iter().all(|d| !d.secure));
+        assert!(plain.declarations().iter().all(|d| !d.secure || d.same_site == SameSite::None));
     }
 
     #[test]

@@ -113,6 +113,9 @@ row_id!(
     CategoryId,
     ArticleId,
     CommentId,
+    /// A Messenger conversation between a visitor and a site's agents.
+    ConversationId,
+    MessageId,
 );
 
 /// An email address, trimmed and lower-cased so that lookups are exact.

@@ -12,8 +12,8 @@ mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use ids::{
-    ArticleId, CategoryId, CommentId, DisplayName, Email, Interface, Language, ParseError, PersonId, Role, SiteId,
-    VisitorId,
+    ArticleId, CategoryId, CommentId, ConversationId, DisplayName, Email, Interface, Language, MessageId, ParseError,
+    PersonId, Role, SiteId, VisitorId,
 };
 pub use secret::{Password, SecretKey, SecretKey32};
 pub use site::{ConsentMode, HostName, Origin, SolutionType};

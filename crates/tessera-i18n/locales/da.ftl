@@ -138,6 +138,8 @@ cookie-purpose-visitor = Et tilfældigt token, der genkender denne browser, når
 cookie-purpose-consent = Husker, om du har accepteret eller afvist valgfrie cookies, så vi ikke spørger igen på hver side. Den indeholder kun et tilfældigt token, der henviser til dette valg.
 cookie-purpose-visit = Sættes, når du stemmer eller kommenterer som gæst uden at have tilladt valgfrie cookies: et tilfældigt token, der holder din stemme og din kommentar knyttet til dig, indtil du lukker browseren. Den bruges aldrig til at genkende dig senere.
 cookie-purpose-agent-site = Hvis en agent sætter flueben i »Husk mig«, husker den site-ID’et fra det seneste login, så loginformularen kan udfylde det næste gang.
+cookie-purpose-messenger-visitor = Sættes af chatvinduet på websteder, der indlejrer Tesseras Messenger, kun med dit samtykke: et tilfældigt token, der lader dig se dine tidligere samtaler, når du vender tilbage til webstedet. Gemmes separat for hvert websted (partitioneret), så det ikke kan følge dig fra ét websted til et andet.
+cookie-purpose-messenger-visit = Sættes af chatvinduet, når du chatter uden at have tilladt valgfrie cookies: et tilfældigt token, der holder samtalen knyttet til dig, indtil du lukker browseren. Gemmes separat for hvert websted (partitioneret).
 
 ## Logging in, registering and the account page
 

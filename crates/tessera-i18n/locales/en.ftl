@@ -139,6 +139,8 @@ cookie-purpose-visitor = A random token that recognises this browser when you co
 cookie-purpose-consent = Remembers whether you accepted or rejected optional cookies, so that we do not ask again on every page. It holds only a random token naming that choice.
 cookie-purpose-visit = Set when you vote or comment as a guest without having allowed optional cookies: a random token that keeps your vote and comment yours until you close the browser. It is never used to recognise you later.
 cookie-purpose-agent-site = If an agent ticks “Remember me”, this remembers the site ID of the last login so the login form can fill it in next time.
+cookie-purpose-messenger-visitor = Set by the chat window on websites that embed Tessera’s Messenger, only with your consent: a random token that lets you see your earlier conversations when you come back to that website. Kept separately for each website (partitioned), so it cannot follow you from one website to another.
+cookie-purpose-messenger-visit = Set by the chat window when you chat without having allowed optional cookies: a random token that keeps your conversation yours until you close the browser. Kept separately for each website (partitioned).
 
 ## Logging in, registering and the account page
 

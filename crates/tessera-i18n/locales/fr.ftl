@@ -145,6 +145,8 @@ cookie-purpose-visitor = Un jeton aléatoire qui reconnaît ce navigateur lorsqu
 cookie-purpose-consent = Mémorise si vous avez accepté ou refusé les cookies facultatifs, afin que nous ne vous reposions pas la question à chaque page. Il ne contient qu’un jeton aléatoire désignant ce choix.
 cookie-purpose-visit = Déposé quand vous votez ou commentez en tant qu’invité sans avoir autorisé les cookies facultatifs : un jeton aléatoire qui garde votre vote et votre commentaire associés à vous jusqu’à la fermeture du navigateur. Il ne sert jamais à vous reconnaître plus tard.
 cookie-purpose-agent-site = Si un agent coche « Se souvenir de moi », ce cookie mémorise l’identifiant de site de la dernière connexion, afin que le formulaire de connexion puisse le préremplir la prochaine fois.
+cookie-purpose-messenger-visitor = Déposé par la fenêtre de discussion sur les sites web qui intègrent la messagerie de Tessera, uniquement avec votre consentement : un jeton aléatoire qui vous permet de retrouver vos conversations précédentes lorsque vous revenez sur ce site. Conservé séparément pour chaque site (partitionné), il ne peut donc pas vous suivre d’un site à l’autre.
+cookie-purpose-messenger-visit = Déposé par la fenêtre de discussion lorsque vous discutez sans avoir autorisé les cookies facultatifs : un jeton aléatoire qui garde votre conversation associée à vous jusqu’à la fermeture du navigateur. Conservé séparément pour chaque site (partitionné).
 
 ## Logging in, registering and the account page
 

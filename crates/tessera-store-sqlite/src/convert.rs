@@ -5,10 +5,12 @@
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use tessera_core::{
-    ArticleId, CategoryId, CommentId, ConsentMode, DisplayName, Email, HostName, Interface, Language, Origin, PersonId,
-    Role, Selector, SiteId, SolutionType, Timestamp, TokenHash, VisitorId,
+    ArticleId, CategoryId, CommentId, ConsentMode, ConversationId, DisplayName, Email, HostName, Interface, Language,
+    MessageId, Origin, PersonId, Role, Selector, SiteId, SolutionType, Timestamp, TokenHash, VisitorId,
 };
-use tessera_store::{ArticleStatus, AuditKind, CommentStatus, ConsentChoice, StoreError, StoreResult};
+use tessera_store::{
+    ArticleStatus, AuditKind, Author, CommentStatus, ConsentChoice, ConversationStatus, StoreError, StoreResult,
+};
 
 use crate::backend;
 
@@ -54,6 +56,14 @@ pub(crate) fn visitor_id(row: &SqliteRow, column: &str) -> StoreResult<VisitorId
 
 pub(crate) fn opt_visitor_id(row: &SqliteRow, column: &str) -> StoreResult<Option<VisitorId>> {
     Ok(get::<Option<i64>>(row, column)?.map(VisitorId::new))
+}
+
+pub(crate) fn conversation_id(row: &SqliteRow, column: &str) -> StoreResult<ConversationId> {
+    get::<i64>(row, column).map(ConversationId::new)
+}
+
+pub(crate) fn message_id(row: &SqliteRow, column: &str) -> StoreResult<MessageId> {
+    get::<i64>(row, column).map(MessageId::new)
 }
 
 /// The column type for site IDs (they fit in 32 bits; SQL integers are signed).
@@ -140,7 +150,7 @@ pub(crate) fn count(row: &SqliteRow, column: &str) -> StoreResult<u32> {
     u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{column} {n} is out of range")))
 }
 
-/// A counter that is never negative (views, votes, comments).
+/// A counter that is never negative (views, votes, comments, message sequence numbers).
 pub(crate) fn count64(row: &SqliteRow, column: &str) -> StoreResult<u64> {
     let n = get::<i64>(row, column)?;
     u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{column} {n} is out of range")))
@@ -178,6 +188,35 @@ pub(crate) fn opt_comment_status(row: &SqliteRow, column: &str) -> StoreResult<O
 
 pub(crate) fn consent_choice(row: &SqliteRow, column: &str) -> StoreResult<ConsentChoice> {
     parsed(&get::<String>(row, column)?, column, "a consent choice", ConsentChoice::parse)
+}
+
+pub(crate) fn conversation_status(row: &SqliteRow, column: &str) -> StoreResult<ConversationStatus> {
+    parsed(&get::<String>(row, column)?, column, "a conversation status", ConversationStatus::parse)
+}
+
+/// The column pair an [`Author`] is stored in: its kind as text, and the
+/// agent's person ID (NULL for the visitor and the system).
+pub(crate) fn author_columns(author: Author) -> (&'static str, Option<i64>) {
+    match author {
+        Author::Visitor => ("visitor", None),
+        Author::Agent(person) => ("agent", Some(person.get())),
+        Author::System => ("system", None),
+    }
+}
+
+/// The inverse of [`author_columns`]; an agent without a person, or a person
+/// on another kind, is corrupt.
+pub(crate) fn author(row: &SqliteRow, kind_column: &str, id_column: &str) -> StoreResult<Author> {
+    let kind = get::<String>(row, kind_column)?;
+    match (kind.as_str(), opt_person_id(row, id_column)?) {
+        ("visitor", None) => Ok(Author::Visitor),
+        ("agent", Some(person)) => Ok(Author::Agent(person)),
+        ("system", None) => Ok(Author::System),
+        (_, person) => Err(StoreError::Corrupt(format!(
+            "{kind_column} {kind:?} with {id_column} {} is not an author",
+            person.map_or_else(|| "NULL".to_owned(), |p| p.get().to_string())
+        ))),
+    }
 }
 
 pub(crate) fn host_name(row: &SqliteRow, column: &str) -> StoreResult<HostName> {

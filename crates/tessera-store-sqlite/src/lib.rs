@@ -16,9 +16,12 @@
 //! `throttle` and `audit` (the foundation); `knowledge_base` (categories and
 //! articles, with full-text search over FTS5 in `search`), `engagement`
 //! (votes, comments) and `visitors` (visitors, page views, activity, consent)
-//! for the Help Center. `convert` turns row values back into domain types.
+//! for the Help Center; `chat` (conversations, numbered messages, identity
+//! secrets) for the Messenger. `convert` turns row values back into domain
+//! types.
 
 mod audit;
+mod chat;
 mod convert;
 mod engagement;
 mod knowledge_base;
@@ -130,7 +133,8 @@ mod tests {
             .fetch_one(store.pool())
             .await
             .expect("count migrations");
-        assert_eq!(applied, 2, "each migration is applied once");
+        let embedded = sqlx::migrate!("./migrations").iter().count();
+        assert_eq!(usize::try_from(applied), Ok(embedded), "each migration is applied once");
     }
 
     #[tokio::test]

@@ -40,6 +40,10 @@ use crate::{
 mod help_center;
 pub use help_center::*;
 
+// The Messenger's checks (conversations, messages, identity secrets).
+mod chat;
+pub use chat::*;
+
 /// Expands into one `#[tokio::test]` per conformance check, each given a
 /// fresh store by awaiting `$make` (see the [module docs](crate::conformance)).
 #[macro_export]
@@ -95,6 +99,18 @@ macro_rules! conformance_tests {
             consent_records_round_trip,
             view_counts_add_up,
             recent_visitors_newest_first,
+            conversation_round_trips_and_needs_an_owner,
+            conversations_of_finds_by_visitor_or_verified_user_newest_first_on_the_site_only,
+            open_conversations_lists_waiting_and_active_oldest_first,
+            messages_get_consecutive_sequence_numbers_from_one,
+            concurrent_appends_never_share_or_skip_a_sequence_number,
+            a_resent_client_key_returns_the_first_message_and_stores_nothing,
+            closed_conversations_take_no_messages,
+            messages_after_resumes_exactly_after_the_acknowledged_sequence,
+            claim_is_compare_and_swap_and_idempotent_for_the_same_agent,
+            transfer_needs_the_current_holder,
+            close_is_once,
+            identity_secret_is_replaced_on_rotation,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {

@@ -7,11 +7,14 @@
 //! Rules every backend follows (the conformance suite checks them):
 //! - timestamps are passed in by the caller (from the injectable clock), never
 //!   read from the database's own clock;
-//! - secrets are stored only as hashes ([`TokenHash`]);
+//! - secrets are stored only as hashes ([`TokenHash`]), except the sites'
+//!   identity secrets: HMAC keys the server must use as they are, like its
+//!   own key file;
 //! - "touch" operations only ever update existing rows, so a late write can
 //!   never bring back a deleted session;
 //! - compare-and-swap operations report whether they won.
 
+mod chat;
 mod help_center;
 mod records;
 
@@ -20,10 +23,11 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use tessera_core::{
-    ArticleId, CategoryId, CommentId, Email, HostName, Interface, Language, PersonId, Role, Selector, SiteId,
-    Timestamp, TokenHash, VisitorId,
+    ArticleId, CategoryId, CommentId, ConversationId, Email, HostName, Interface, Language, PersonId, Role, Selector,
+    SiteId, Timestamp, TokenHash, VisitorId,
 };
 
+pub use chat::*;
 pub use help_center::*;
 pub use records::*;
 
@@ -267,6 +271,60 @@ pub trait VisitorStore {
     async fn consent(&self, token: &TokenHash) -> StoreResult<Option<ConsentRecord>>;
 }
 
+#[async_trait]
+pub trait ConversationStore {
+    /// The conversation starts waiting, with no agent and `last_seq` 0. Fails
+    /// with [`StoreError::Conflict`] if the owner has neither a visitor nor a verified user.
+    async fn create_conversation(&self, new: &NewConversation, now: Timestamp) -> StoreResult<Conversation>;
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>>;
+    /// The site's conversations of the owner's visitor or of its verified
+    /// user (either matching is enough), newest first.
+    async fn conversations_of(&self, site: SiteId, owner: &ChatOwner) -> StoreResult<Vec<Conversation>>;
+    /// Conversations of the site that are not closed, oldest first.
+    async fn open_conversations(&self, site: SiteId) -> StoreResult<Vec<Conversation>>;
+    /// Appends with the next sequence number, atomically (concurrent appends
+    /// get consecutive numbers, none shared or skipped); with a client key
+    /// already used in this conversation, stores nothing and returns the
+    /// earlier message, even once the conversation is closed (the message was
+    /// stored, only its acknowledgement was lost). Otherwise returns `None` if
+    /// there is no such conversation or it is closed.
+    async fn append_message(
+        &self,
+        conversation: ConversationId,
+        author: Author,
+        body: &str,
+        client_key: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Option<Appended>>;
+    /// Messages with `seq > after`, oldest first, at most `limit`.
+    async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<ChatMessage>>;
+    /// Compare-and-swap: a waiting conversation becomes active and the agent's;
+    /// false if it is not waiting (someone else was quicker, or it is closed).
+    /// A repeated claim by the agent already holding it is true and changes nothing.
+    async fn claim_conversation(&self, id: ConversationId, agent: PersonId, now: Timestamp) -> StoreResult<bool>;
+    /// Hands an active conversation from `from` to `to`; false if `from` does
+    /// not hold it (or it is waiting or closed).
+    async fn transfer_conversation(
+        &self,
+        id: ConversationId,
+        from: PersonId,
+        to: PersonId,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Closes a waiting or active conversation (the agent stays named); false
+    /// if it was already closed or does not exist.
+    async fn close_conversation(&self, id: ConversationId, now: Timestamp) -> StoreResult<bool>;
+    /// The key a site's backend signs identity tokens with, if one was made.
+    async fn identity_secret(&self, site: SiteId) -> StoreResult<Option<Vec<u8>>>;
+    /// Replaces the site's identity secret (rotation): tokens signed with the old one stop working.
+    async fn set_identity_secret(&self, site: SiteId, secret: &[u8], now: Timestamp) -> StoreResult<()>;
+}
+
 /// Everything a backend provides. The server holds one `Arc<dyn Store>`.
 pub trait Store:
     SiteStore
@@ -278,6 +336,7 @@ pub trait Store:
     + KnowledgeBaseStore
     + EngagementStore
     + VisitorStore
+    + ConversationStore
     + std::fmt::Debug
     + Send
     + Sync
@@ -295,6 +354,7 @@ impl<T> Store for T where
         + KnowledgeBaseStore
         + EngagementStore
         + VisitorStore
+        + ConversationStore
         + std::fmt::Debug
         + Send
         + Sync

@@ -1,4 +1,6 @@
-//! Static assets, served under content-hashed names so they can be cached forever.
+//! Static assets, served under content-hashed names so they can be cached
+//! forever: a new release is a new URL. Only the tag's loader (`/tag.js`)
+//! has a fixed name, because customers paste it into their pages.
 
 use std::sync::LazyLock;
 
@@ -9,26 +11,66 @@ use sha2::{Digest, Sha256};
 
 use crate::WebError;
 
-const CSS: &str = include_str!("../assets/tessera.css");
+pub(crate) const TAG_JS: &str = include_str!("../assets/js/tag.js");
 
-/// The stylesheet's URL, `/assets/tessera.<hash>.css`. The content is compiled
-/// in, so the hash is computed once per process.
-static CSS_URL: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::digest(CSS.as_bytes());
-    format!("/assets/tessera.{}.css", hex::encode(&digest[..6]))
+/// One hashed asset: `/assets/{stem}.{hash}.{ext}`.
+struct Asset {
+    url: String,
+    hash: String,
+    body: &'static str,
+    content_type: &'static str,
+}
+
+fn asset(stem: &str, ext: &str, body: &'static str) -> Asset {
+    let hash = hex::encode(&Sha256::digest(body.as_bytes())[..6]);
+    let content_type = if ext == "js" { "text/javascript; charset=utf-8" } else { "text/css; charset=utf-8" };
+    Asset { url: format!("/assets/{stem}.{hash}.{ext}"), hash, body, content_type }
+}
+
+/// The content is compiled in, so hashes are computed once per process.
+static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
+    [
+        asset("tessera", "css", include_str!("../assets/tessera.css")),
+        asset("messenger", "js", include_str!("../assets/js/messenger.js")),
+        asset("messenger", "css", include_str!("../assets/js/messenger.css")),
+        asset("console", "js", include_str!("../assets/js/console.js")),
+        asset("console", "css", include_str!("../assets/js/console.css")),
+    ]
 });
 
 pub(crate) fn css_url() -> &'static str {
-    &CSS_URL
+    &ASSETS[0].url
+}
+pub(crate) fn messenger_js_url() -> &'static str {
+    &ASSETS[1].url
+}
+pub(crate) fn messenger_css_url() -> &'static str {
+    &ASSETS[2].url
+}
+pub(crate) fn console_js_url() -> &'static str {
+    &ASSETS[3].url
+}
+pub(crate) fn console_css_url() -> &'static str {
+    &ASSETS[4].url
+}
+
+/// The Messenger's release: part of the frame URL the loader caches.
+pub(crate) fn messenger_version() -> &'static str {
+    static VERSION: LazyLock<String> = LazyLock::new(|| {
+        let mut h = Sha256::new();
+        h.update(ASSETS[1].hash.as_bytes());
+        h.update(ASSETS[2].hash.as_bytes());
+        hex::encode(&h.finalize()[..6])
+    });
+    &VERSION
 }
 
 pub(crate) async fn serve(Path(file): Path<String>) -> Result<Response, WebError> {
-    if css_url().strip_prefix("/assets/") != Some(file.as_str()) {
-        return Err(WebError::NotFound);
-    }
-    let mut res = CSS.into_response();
+    let asset =
+        ASSETS.iter().find(|a| a.url.strip_prefix("/assets/") == Some(file.as_str())).ok_or(WebError::NotFound)?;
+    let mut res = asset.body.into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     Ok(res)
 }

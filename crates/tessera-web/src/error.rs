@@ -52,6 +52,16 @@ impl From<tessera_visitor::VisitorError> for WebError {
     }
 }
 
+impl From<tessera_chat::ChatError> for WebError {
+    fn from(e: tessera_chat::ChatError) -> Self {
+        match e {
+            tessera_chat::ChatError::NotFound => Self::NotFound,
+            tessera_chat::ChatError::Store(e) => e.into(),
+            invalid => Self::BadRequest(crate::pages::sentence(invalid)),
+        }
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
         Self::Internal(Box::new(e))

@@ -13,6 +13,7 @@ mod ctx;
 mod error;
 mod headers;
 mod iface;
+mod messenger;
 mod pages;
 mod session;
 mod setcookie;
@@ -23,6 +24,8 @@ use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::response::Redirect;
 use axum::routing::get;
+use tessera_chat::Chat;
+use tessera_chat::tokens::MessagingTokens;
 use tessera_cookies::Registry;
 use tessera_core::{SecretKey, SiteId};
 use tessera_kb::KnowledgeBase;
@@ -66,6 +69,8 @@ struct StateInner {
     sites: ctx::SiteCache,
     language_cookie: ctx::LanguageCookie,
     agent_site_cookie: ctx::AgentSiteCookie,
+    chat: Chat,
+    messaging_tokens: MessagingTokens,
 }
 
 impl AppState {
@@ -76,8 +81,21 @@ impl AppState {
         let language_cookie = ctx::LanguageCookie::new(key);
         let agent_site_cookie = ctx::AgentSiteCookie::new(key);
         let sites = ctx::SiteCache::default();
-        let inner =
-            StateInner { core, registry, csrf, config, kb, visitors, sites, language_cookie, agent_site_cookie };
+        let chat = Chat::new(core.store().clone(), core.clock().clone());
+        let messaging_tokens = MessagingTokens::new(key);
+        let inner = StateInner {
+            core,
+            registry,
+            csrf,
+            config,
+            kb,
+            visitors,
+            sites,
+            language_cookie,
+            agent_site_cookie,
+            chat,
+            messaging_tokens,
+        };
         Self { inner: Arc::new(inner) }
     }
     pub fn kb(&self) -> &KnowledgeBase {
@@ -99,6 +117,12 @@ impl AppState {
     }
     pub(crate) fn agent_site_cookie(&self) -> &ctx::AgentSiteCookie {
         &self.inner.agent_site_cookie
+    }
+    pub fn chat(&self) -> &Chat {
+        &self.inner.chat
+    }
+    pub(crate) fn messaging_tokens(&self) -> &MessagingTokens {
+        &self.inner.messaging_tokens
     }
     pub fn core(&self) -> &SessionCore {
         &self.inner.core
@@ -128,6 +152,7 @@ pub fn app(state: AppState) -> Router {
         // Nested routers answer "/agent" only; people type the slash too.
         .route("/agent/", get(|| async { Redirect::permanent("/agent") }))
         .route("/admin/", get(|| async { Redirect::permanent("/admin") }))
+        .merge(messenger::routes())
         .route("/healthz", get(pages::healthz))
         .route("/assets/{file}", get(assets::serve))
         .fallback(pages::not_found)

@@ -3,6 +3,7 @@
 mod cookies_cmd;
 mod datadir;
 mod demo;
+mod demo_site;
 mod serve;
 mod settings;
 mod user_cmd;

@@ -73,7 +73,18 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
         config,
     );
     let demo = match args.demo {
-        true => Some(crate::demo::seed(&core, state.kb(), site).await.context("seeding the demo")?),
+        true => {
+            let logins = crate::demo::seed(&core, state.kb(), site).await.context("seeding the demo")?;
+            let (shop, shop_server) = crate::demo_site::start(&origin.origin, site).await?;
+            let mut settings = store.site(site).await?.context("the default site exists")?.settings;
+            if !settings.embed_origins.contains(&shop) {
+                settings.embed_origins.push(shop.clone());
+                store.update_site(site, &settings, clock.now()).await?;
+            }
+            state.sites_changed();
+            tokio::spawn(shop_server);
+            Some((logins, shop))
+        }
         false => None,
     };
     let app = tessera_web::app(state);
@@ -81,8 +92,9 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
 
     let purge = spawn_purge(core.clone(), settings.server.purge_interval_seconds);
     print_banner(&origin.origin, local, data, store.as_ref(), site).await;
-    if let Some(logins) = &demo {
+    if let Some((logins, shop)) = &demo {
         println!("\n{}", crate::demo::describe(logins, &origin.origin, site));
+        println!("  Demo customer website (with the Messenger tag): {shop}/");
     }
 
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

@@ -253,3 +253,24 @@ async fn the_test_clock_moves_the_servers_time_only_when_started_with_the_flag()
     assert_eq!(status, 303, "an hour and a second idle: the portal session expired on the real server");
     server.stop();
 }
+
+#[tokio::test]
+async fn the_demo_serves_a_customer_website_on_another_origin_that_may_embed_the_messenger() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start_with(dir.path(), &["--demo"]);
+    let shop = server.demo.as_ref().expect("demo logins").shop.clone();
+    assert!(shop.starts_with("http://localhost:"), "another origin than {}: {shop}", server.base);
+    for page in ["/", "/pricing", "/contact"] {
+        let html = reqwest::get(format!("{shop}{page}")).await.expect("shop page").text().await.expect("text");
+        assert!(html.contains(&format!("src=\"{}/tag.js\" data-site=\"1001\"", server.base)), "{page}: {html}");
+    }
+    let client = reqwest::Client::new();
+    let manifest = client
+        .get(format!("{}/messenger/manifest?site=1001", server.base))
+        .header("origin", &shop)
+        .send()
+        .await
+        .expect("manifest");
+    let allowed = manifest.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok());
+    assert_eq!(allowed, Some(shop.as_str()), "the shop is an embedding origin of the demo site");
+}

@@ -211,6 +211,8 @@ pub(crate) fn agent_routes() -> Router<AppState> {
         .route("/comments/{id}", post(agent::moderate))
         .route("/visitors", get(agent::visitors))
         .route("/visitors/{id}", get(agent::visitor))
+        .route("/console", get(crate::messenger::console_page))
+        .route("/ws", get(crate::messenger::console_socket))
 }
 
 pub(crate) fn admin_routes() -> Router<AppState> {

@@ -13,14 +13,15 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use tessera_core::{
-    ArticleId, CategoryId, CommentId, Email, HostName, Interface, Language, PersonId, Role, Selector, SiteId,
-    Timestamp, TokenHash, VisitorId,
+    ArticleId, CategoryId, CommentId, ConversationId, Email, HostName, Interface, Language, PersonId, Role, Selector,
+    SiteId, Timestamp, TokenHash, VisitorId,
 };
 use tessera_store::{
-    Activity, Actor, Article, ArticleStatus, AuditEntry, AuditEvent, AuditFilter, AuditStore, Category, CategoryName,
-    Comment, CommentStatus, ConsentRecord, EngagementStore, KnowledgeBaseStore, NewComment, NewPerson, PageView,
-    Person, PersonStore, RememberRecord, RememberStore, SearchHit, SessionRecord, SessionStore, Site, SiteSettings,
-    SiteStore, StoreResult, ThrottleRecord, ThrottleStore, Translation, Visitor, VisitorStore, VoteTotals,
+    Activity, Actor, Appended, Article, ArticleStatus, AuditEntry, AuditEvent, AuditFilter, AuditStore, Author,
+    Category, CategoryName, ChatMessage, ChatOwner, Comment, CommentStatus, ConsentRecord, Conversation,
+    ConversationStore, EngagementStore, KnowledgeBaseStore, NewComment, NewConversation, NewPerson, PageView, Person,
+    PersonStore, RememberRecord, RememberStore, SearchHit, SessionRecord, SessionStore, Site, SiteSettings, SiteStore,
+    StoreResult, ThrottleRecord, ThrottleStore, Translation, Visitor, VisitorStore, VoteTotals,
 };
 use tessera_store_sqlite::SqliteStore;
 use tokio::sync::oneshot;
@@ -196,6 +197,22 @@ delegate!(VisitorStore {
     read fn activity(id: VisitorId, limit: u32) -> StoreResult<Vec<Activity>>;
     write fn record_consent(record: &ConsentRecord) -> StoreResult<()>;
     read fn consent(token: &TokenHash) -> StoreResult<Option<ConsentRecord>>;
+});
+
+delegate!(ConversationStore {
+    write fn create_conversation(new: &NewConversation, now: Timestamp) -> StoreResult<Conversation>;
+    read fn conversation(id: ConversationId) -> StoreResult<Option<Conversation>>;
+    read fn conversations_of(site: SiteId, owner: &ChatOwner) -> StoreResult<Vec<Conversation>>;
+    read fn open_conversations(site: SiteId) -> StoreResult<Vec<Conversation>>;
+    write fn append_message(conversation: ConversationId, author: Author, body: &str, client_key: Option<&str>,
+        now: Timestamp) -> StoreResult<Option<Appended>>;
+    read fn messages_after(conversation: ConversationId, after: u64, limit: u32) -> StoreResult<Vec<ChatMessage>>;
+    write fn claim_conversation(id: ConversationId, agent: PersonId, now: Timestamp) -> StoreResult<bool>;
+    write fn transfer_conversation(id: ConversationId, from: PersonId, to: PersonId, now: Timestamp)
+        -> StoreResult<bool>;
+    write fn close_conversation(id: ConversationId, now: Timestamp) -> StoreResult<bool>;
+    read fn identity_secret(site: SiteId) -> StoreResult<Option<Vec<u8>>>;
+    write fn set_identity_secret(site: SiteId, secret: &[u8], now: Timestamp) -> StoreResult<()>;
 });
 
 #[async_trait]

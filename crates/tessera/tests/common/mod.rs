@@ -2,6 +2,8 @@
 //! binary on port 0 with a fresh data directory.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -25,6 +27,8 @@ pub struct DemoLogins {
     pub site_id: String,
     pub admin_email: String,
     pub admin_password: String,
+    /// The demo customer website's origin (`http://localhost:PORT`).
+    pub shop: String,
 }
 
 /// `  Agent: EMAIL  password: PW  site ID: 1001  (URL)`: the word after each label.
@@ -70,12 +74,20 @@ impl Server {
                 }
             }
             let (agent, admin) = (agent.unwrap_or_default(), admin.unwrap_or_default());
+            let shop = loop {
+                let line = lines.next().expect("the demo shop in the banner").expect("readable banner");
+                if line.contains("Demo customer website") {
+                    let url = line.rsplit(' ').next().unwrap_or_default();
+                    break url.trim_end_matches('/').to_owned();
+                }
+            };
             DemoLogins {
                 agent_email: banner_field(&agent, "Agent:").to_owned(),
                 agent_password: banner_field(&agent, "password:").to_owned(),
                 site_id: banner_field(&agent, "site ID:").to_owned(),
                 admin_email: banner_field(&admin, "Admin:").to_owned(),
                 admin_password: banner_field(&admin, "password:").to_owned(),
+                shop,
             }
         });
         // Keep draining stdout so the server never blocks on a full pipe.

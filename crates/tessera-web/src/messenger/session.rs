@@ -1,0 +1,119 @@
+//! `POST /messenger/session`: who is chatting, as a messaging token.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, header};
+use tessera_chat::tokens::{MESSAGING_TOKEN_SECONDS, Speaker, check_identity};
+use tessera_cookies::{CookieId, find_cookie};
+use tessera_core::SiteId;
+use tessera_store::{ChatOwner, ConsentChoice};
+use tessera_visitor::{ConsentState, Issued, Presented};
+
+use crate::setcookie::append;
+use crate::{AppState, WebError};
+
+/// Requests from the frame carry Tessera's own origin; anything else is
+/// another site's page trying to use the visitor's identity.
+pub(crate) fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
+    let ok = headers.get(header::ORIGIN).is_some_and(|o| o.as_bytes() == state.config().public_origin.as_bytes());
+    if ok { Ok(()) } else { Err(WebError::Forbidden("Only the Messenger frame may open a messaging session.")) }
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct SessionRequest {
+    site: u32,
+    /// The customer page's consent (its JS API), if it said.
+    #[serde(default)]
+    consent: Option<bool>,
+    /// The customer's identity token for a logged-in user.
+    #[serde(default)]
+    identity: Option<String>,
+    /// A visitor token the page kept for the frame (third-party cookies blocked).
+    #[serde(default)]
+    visitor: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct ConversationSummary {
+    id: i64,
+    status: &'static str,
+    last_seq: u64,
+}
+
+#[derive(serde::Serialize)]
+struct SessionResponse {
+    token: String,
+    expires_in: i64,
+    /// A newly issued visitor token, for the page to keep when cookies are blocked.
+    visitor: Option<String>,
+    identity_error: Option<String>,
+    agents_available: bool,
+    conversations: Vec<ConversationSummary>,
+}
+
+pub(crate) async fn session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<SessionRequest>,
+) -> Result<Response, WebError> {
+    check_origin(&state, &headers)?;
+    let site_id = SiteId::new(req.site).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let site = state.sites().get(&state, site_id).await?.ok_or(WebError::NotFound)?;
+    let gpc = headers.get("sec-gpc").is_some_and(|v| v.as_bytes() == b"1");
+    let said = req.consent.map(|c| if c { ConsentChoice::Accepted } else { ConsentChoice::Rejected });
+    let consent = ConsentState::decide(site.settings.consent_mode, said, gpc);
+
+    let registry = state.registry();
+    let cookies =
+        |id| find_cookie(headers.get_all(header::COOKIE).into_iter().map(|v| v.as_bytes()), registry.name(id));
+    let handed = req.visitor.as_deref().map(str::as_bytes);
+    let presented = Presented {
+        persistent: cookies(CookieId::MessengerVisitor).or(handed.filter(|_| consent.allowed)),
+        visit: cookies(CookieId::MessengerVisit).or(handed),
+    };
+    let visitors = state.visitors();
+    let resolved = visitors.resolve(site_id, consent.allowed, presented).await?;
+    let (visitor, issued) = visitors.ensure(site_id, consent.allowed, resolved.visitor).await?;
+
+    let now = state.chat().now();
+    let mut identity_error = None;
+    let mut speaker = Speaker::Visitor(visitor.id);
+    if let Some(token) = req.identity.as_deref().filter(|t| !t.is_empty()) {
+        match state.core().store().identity_secret(site_id).await? {
+            None => identity_error = Some("This site does not accept identity tokens yet.".to_owned()),
+            Some(secret) => match check_identity(token, &secret, now) {
+                Ok(user) => speaker = Speaker::Verified { user: user.user, name: user.name, email: user.email },
+                Err(e) => identity_error = Some(format!("The identity token was refused: {e}.")),
+            },
+        }
+    }
+    let owner = match &speaker {
+        Speaker::Visitor(v) => ChatOwner { visitor: Some(*v), verified_user: None },
+        Speaker::Verified { user, .. } => ChatOwner { visitor: None, verified_user: Some(user.clone()) },
+    };
+    let conversations = state.chat().conversations_of(site_id, &owner).await?;
+    let body = SessionResponse {
+        token: state.messaging_tokens().issue(site_id, &speaker, now),
+        expires_in: MESSAGING_TOKEN_SECONDS,
+        visitor: issued.as_ref().map(|i| match i {
+            Issued::Persistent(t) | Issued::Visit(t) => t.encode(),
+        }),
+        identity_error,
+        agents_available: state.chat().presence().available(site_id),
+        conversations: conversations
+            .iter()
+            .map(|c| ConversationSummary { id: c.id.get(), status: c.status.as_str(), last_seq: c.last_seq })
+            .collect(),
+    };
+    let mut res = Json(body).into_response();
+    match issued {
+        Some(Issued::Persistent(t)) => append(&mut res, registry.set(CookieId::MessengerVisitor, t.encode())),
+        Some(Issued::Visit(t)) => append(&mut res, registry.set(CookieId::MessengerVisit, t.encode())),
+        None => {}
+    }
+    if resolved.clear_persistent && cookies(CookieId::MessengerVisitor).is_some() {
+        append(&mut res, registry.clear(CookieId::MessengerVisitor));
+    }
+    Ok(res)
+}
