@@ -182,19 +182,10 @@ async fn a_forged_token_or_a_foreign_origin_gets_no_socket() {
 
 #[tokio::test]
 async fn a_verified_identity_follows_the_user_and_a_forged_one_is_refused() {
-    use base64::Engine;
     let app = setup(ConsentMode::None).await;
     let secret = b"a site secret of thirty-two bytes";
     app.store.set_identity_secret(SiteId::DEFAULT, secret, app.now()).await.expect("secret");
-    let sign = |claims: Value| {
-        use hmac::Mac;
-        let enc = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-        let head = enc(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let body = enc(claims.to_string().as_bytes());
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("key");
-        mac.update(format!("{head}.{body}").as_bytes());
-        format!("{head}.{body}.{}", enc(&mac.finalize().into_bytes()))
-    };
+    let sign = |claims: Value| sign_identity(secret, &claims);
     let exp = app.now().unix() + 600;
     let good = sign(json!({"sub": "cust-7", "name": "Vera", "email": "vera@example.com", "exp": exp}));
     let mut laptop = app.browser();
@@ -282,4 +273,49 @@ async fn an_agent_console_sees_the_queue_live_claims_and_replies_to_the_visitor(
     foreign.headers_mut().insert("origin", SHOP.parse().expect("header"));
     foreign.headers_mut().insert("cookie", agent.cookie_header().expect("cookies").parse().expect("header"));
     assert!(tokio_tungstenite::connect_async(foreign).await.is_err(), "no cross-site WebSocket hijacking");
+}
+
+/// An HS256 token over `claims`, as a customer's backend would sign it.
+fn sign_identity(secret: &[u8], claims: &Value) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let enc = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let head = enc(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let body = enc(claims.to_string().as_bytes());
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("key");
+    mac.update(format!("{head}.{body}").as_bytes());
+    format!("{head}.{body}.{}", enc(&mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn an_admin_rotates_the_identity_secret_and_only_the_newest_one_is_accepted() {
+    let app = setup(ConsentMode::None).await;
+    app.person("admin@example.com", Role::Admin).await;
+    let mut admin = app.browser();
+    admin.login_ok("/admin", "admin@example.com", false).await;
+    let rotate = |admin: &mut Browser| {
+        let mut admin = admin.clone();
+        async move {
+            let token = admin.token("/admin/sites/1001").await;
+            let page = admin.post_form("/admin/sites/1001/identity-secret", &[("_csrf", &token)]).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+            assert_eq!(page.header("cache-control"), Some("no-store"));
+            let html = page.text();
+            let start = html.find(r#"id="secret" readonly value=""#).expect("the secret, shown once") + 28;
+            html[start..start + html[start..].find('"').expect("closed")].to_owned()
+        }
+    };
+    let first = rotate(&mut admin).await;
+    let claims = json!({"sub": "cust-1", "exp": app.now().unix() + 600});
+    let token = sign_identity(first.as_bytes(), &claims);
+    let (_, body) = session(&mut app.browser(), json!({"site": 1001, "identity": token})).await;
+    assert!(body["identity_error"].is_null(), "{body}");
+
+    let second = rotate(&mut admin).await;
+    assert_ne!(first, second);
+    let (_, body) = session(&mut app.browser(), json!({"site": 1001, "identity": token})).await;
+    assert!(body["identity_error"].is_string(), "the old secret's tokens stop working: {body}");
+    let fresh = sign_identity(second.as_bytes(), &claims);
+    let (_, body) = session(&mut app.browser(), json!({"site": 1001, "identity": fresh})).await;
+    assert!(body["identity_error"].is_null(), "{body}");
 }

@@ -549,3 +549,36 @@ pub(crate) async fn save(
 }
 
 super::pages!(SitesPage, SitePage);
+
+#[derive(Template)]
+#[template(path = "admin_secret.html")]
+struct SecretPage {
+    layout: Layout,
+    id: SiteId,
+    secret: String,
+}
+
+/// Makes a new identity secret for the site and shows it once: the customer's
+/// backend signs its users' identity tokens (HS256) with it. Tokens signed
+/// with the previous secret stop working at once.
+pub(crate) async fn rotate_identity_secret(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Authed { live, .. }: Authed<Admin>,
+    csrf: FormToken,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    use base64::Engine;
+    let site = managed_site(&state, &live, &id).await?;
+    // 256 random bits, as text: what customers' JWT libraries take as an HS256 secret.
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tessera_core::random_bytes::<32>());
+    state.core().store().set_identity_secret(site.id, secret.as_bytes(), state.core().now()).await?;
+    tracing::info!(site = %site.id, admin = %live.person.id, "identity secret rotated");
+    let layout = Layout::new::<Admin>(&state, &ctx, "Identity secret", Some(&live), csrf);
+    let mut res = render(&SecretPage { layout, id: site.id, secret })?;
+    // A secret on screen must not linger in caches or history.
+    res.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+super::pages!(SecretPage);

@@ -228,5 +228,6 @@ pub(crate) fn admin_routes() -> Router<AppState> {
         .route("/people/password", post(admin::reset_password))
         .route("/sites", get(admin_sites::sites).post(admin_sites::create))
         .route("/sites/{id}", get(admin_sites::site).post(admin_sites::save))
+        .route("/sites/{id}/identity-secret", post(admin_sites::rotate_identity_secret))
         .route("/audit", get(admin::audit))
 }
