@@ -1,10 +1,13 @@
 //! The declarations themselves. Adding a cookie to Tessera means adding a
 //! variant here; nothing else can produce a `Set-Cookie`.
 
-use crate::{Audience, Category, Declaration, Lifetime, Party, RegistryConfig, SameSite, SetBy};
+use crate::{Audience, Category, Declaration, Lifetime, Party, RegistryConfig, SameSite, SetBy, Storage};
 
 /// Browsers cap cookie lifetimes at 400 days; declaring more would be a lie.
 const MAX_BROWSER_AGE: u64 = 400 * 86_400;
+
+/// How long the tag's loader keeps the Messenger's address (a week).
+const LOADER_MAX_AGE: u64 = 7 * 86_400;
 
 /// How long a consent choice is remembered before the banner asks again
 /// (six months, as data-protection authorities recommend).
@@ -26,11 +29,17 @@ pub enum CookieId {
     AgentSite,
     MessengerVisitor,
     MessengerVisit,
+    LoaderUrl,
+    LoaderTime,
+    TabId,
+    OpenState,
+    PageStore,
+    FrameStore,
 }
 
 impl CookieId {
     /// In discriminant order: [`crate::Registry::get`] indexes by it.
-    pub const ALL: [CookieId; 13] = [
+    pub const ALL: [CookieId; 19] = [
         Self::PortalSession,
         Self::AgentSession,
         Self::AdminSession,
@@ -44,6 +53,12 @@ impl CookieId {
         Self::AgentSite,
         Self::MessengerVisitor,
         Self::MessengerVisit,
+        Self::LoaderUrl,
+        Self::LoaderTime,
+        Self::TabId,
+        Self::OpenState,
+        Self::PageStore,
+        Self::FrameStore,
     ];
 
     /// A stable key naming the cookie's purpose in translation catalogues
@@ -63,6 +78,12 @@ impl CookieId {
             Self::AgentSite => "agent-site",
             Self::MessengerVisitor => "messenger-visitor",
             Self::MessengerVisit => "messenger-visit",
+            Self::LoaderUrl => "loader-url",
+            Self::LoaderTime => "loader-time",
+            Self::TabId => "tab-id",
+            Self::OpenState => "open-state",
+            Self::PageStore => "page-store",
+            Self::FrameStore => "frame-store",
         }
     }
 
@@ -83,6 +104,7 @@ impl CookieId {
             same_site,
             partitioned: false,
             path: "/",
+            storage: Storage::Cookie,
         };
         let remember = |base: &'static str, audience, max_age: std::time::Duration| Declaration {
             category: Category::Optional,
@@ -105,6 +127,21 @@ impl CookieId {
             same_site: SameSite::None,
             partitioned: true,
             ..essential_session(base, purpose, &[Users], SameSite::None)
+        };
+        // Kept by the tag on the customer's own pages (first-party there).
+        let loader = |base: &'static str, purpose| Declaration {
+            category: Category::Optional,
+            lifetime: Lifetime::Persistent,
+            max_age_seconds: Some(LOADER_MAX_AGE),
+            set_by: SetBy::Script,
+            http_only: false,
+            ..essential_session(base, purpose, &[Users], SameSite::Lax)
+        };
+        let storage = |base: &'static str, purpose| Declaration {
+            set_by: SetBy::Script,
+            http_only: false,
+            storage: Storage::SessionStorage,
+            ..essential_session(base, purpose, &[Users], SameSite::Lax)
         };
         let mut d = match self {
             Self::PortalSession => essential_session(
@@ -207,9 +244,50 @@ impl CookieId {
                  token that keeps your conversation yours until you close the browser. Kept separately \
                  for each website (partitioned).",
             ),
+            Self::LoaderUrl => loader(
+                "ts_loader_url_{site}",
+                "Set by the Tessera tag on a website that embeds the Messenger, only with your \
+                 consent: the address of the current Messenger version, so later pages load the chat \
+                 without asking for it first. Secure on HTTPS pages.",
+            ),
+            Self::LoaderTime => loader(
+                "ts_loader_time_{site}",
+                "Set with the previous one: when the tag learnt that address, so it knows when to \
+                 check for a newer version.",
+            ),
+            Self::TabId => storage(
+                "ts_tab",
+                "Session storage on a website that embeds the Messenger: a random name for the \
+                 browser tab, so two tabs can tell their messages apart. Gone when the tab closes.",
+            ),
+            Self::OpenState => storage(
+                "ts_open_{site}",
+                "Session storage on a website that embeds the Messenger: whether the chat window is \
+                 open, so it stays open as you move from page to page. Gone when the tab closes.",
+            ),
+            Self::PageStore => storage(
+                "ts_frame_{site}_*",
+                "Session storage on a website that embeds the Messenger, used only when your browser \
+                 blocks the chat window’s own storage: the chat’s visitor token and where you are in \
+                 the conversation (never the messages). Gone when the tab closes.",
+            ),
+            Self::FrameStore => Declaration {
+                party: Party::Third,
+                ..storage(
+                    "ts_m_{site}_*",
+                    "Session storage of the chat window: the conversation, what you have seen, recent \
+                     messages and any message not yet sent, so the chat survives moving from page to \
+                     page. Gone when the tab closes.",
+                )
+            },
         };
         // SameSite=None is only valid with Secure (browsers and the cookie crate insist).
         d.secure = config.secure || d.same_site == SameSite::None;
+        // Script-set cookies are Secure exactly when the customer's page is
+        // HTTPS (the tag decides); storage keys have no such attribute.
+        if d.set_by == SetBy::Script {
+            d.secure = d.storage == Storage::Cookie;
+        }
         if config.secure && d.set_by == SetBy::Server {
             d.name = format!("__Host-{}", d.name);
         }

@@ -66,7 +66,19 @@ pub enum SameSite {
     None,
 }
 
-/// One declared cookie, with its name as deployed (`__Host-` prefix included when secure).
+/// Where a declared item lives: Tessera also declares the browser storage
+/// keys its scripts use, so the policy lists everything kept in the browser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Storage {
+    Cookie,
+    /// `sessionStorage`: gone when the tab closes.
+    SessionStorage,
+}
+
+/// One declared cookie (or storage key), with its name as deployed (`__Host-`
+/// prefix included when secure; `{site}` stands for the site ID in names
+/// that carry it).
 #[derive(Clone, Debug, Serialize)]
 pub struct Declaration {
     #[serde(skip)]
@@ -86,6 +98,7 @@ pub struct Declaration {
     pub same_site: SameSite,
     pub partitioned: bool,
     pub path: &'static str,
+    pub storage: Storage,
 }
 
 /// Deployment facts that change how cookies are declared.
@@ -167,7 +180,7 @@ impl Registry {
         let d = self
             .declarations
             .iter()
-            .find(|d| d.name == c.name())
+            .find(|d| d.name == c.name() && d.storage == Storage::Cookie && d.set_by == SetBy::Server)
             .ok_or_else(|| CheckError::Undeclared(c.name().to_owned()))?;
         let mismatch = |attribute, declared: String, actual: String| {
             Err(CheckError::Mismatch { name: d.name.clone(), attribute, declared, actual })
@@ -227,18 +240,25 @@ mod tests {
     #[test]
     fn secure_deployments_get_host_prefix_and_secure_flag() {
         let r = registry(true);
+        let server_set =
+            |r: &Registry| r.declarations().iter().filter(|d| d.set_by == SetBy::Server).cloned().collect::<Vec<_>>();
         assert_eq!(r.name(CookieId::PortalSession), "__Host-ts_portal");
-        assert!(r.declarations().iter().all(|d| d.secure && d.name.starts_with("__Host-")));
+        assert!(server_set(&r).iter().all(|d| d.secure && d.name.starts_with("__Host-")));
         let plain = registry(false);
         assert_eq!(plain.name(CookieId::PortalSession), "ts_portal");
-        assert!(plain.declarations().iter().all(|d| !d.secure || d.same_site == SameSite::None));
+        assert!(server_set(&plain).iter().all(|d| !d.secure || d.same_site == SameSite::None));
+        // The tag's cookies live on customers' pages: no prefix, whatever our deployment.
+        assert_eq!(r.name(CookieId::LoaderUrl), "ts_loader_url_{site}");
     }
 
     #[test]
     fn cookies_built_by_the_registry_pass_its_own_check() {
         for secure in [true, false] {
             let r = registry(secure);
-            for id in CookieId::ALL {
+            let server_cookies = CookieId::ALL
+                .into_iter()
+                .filter(|id| r.get(*id).set_by == SetBy::Server && r.get(*id).storage == Storage::Cookie);
+            for id in server_cookies {
                 let set = r.set(id, "v".into()).to_string();
                 assert_eq!(r.check_set_cookie(&set), Ok(()), "{set}");
                 let clear = r.clear(id).to_string();
@@ -260,6 +280,15 @@ mod tests {
         ));
         let with_domain = "__Host-ts_portal=x; Path=/; Domain=example.com; HttpOnly; Secure; SameSite=Lax";
         assert!(matches!(r.check_set_cookie(with_domain), Err(CheckError::Mismatch { attribute: "Domain", .. })));
+    }
+
+    #[test]
+    fn a_server_set_cookie_cannot_pass_for_a_script_cookie_or_storage_key() {
+        let r = registry(true);
+        for name in ["ts_loader_url_{site}", "ts_tab"] {
+            assert!(matches!(r.check_set_cookie(&format!("{name}=x; Path=/")), Err(CheckError::Undeclared(_))));
+        }
+        assert!(r.declarations().iter().any(|d| d.storage == Storage::SessionStorage));
     }
 
     #[test]

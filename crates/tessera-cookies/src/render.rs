@@ -1,7 +1,7 @@
 //! The declaration as a document: Markdown, JSON and an HTML table, in the
 //! layout of the seed pages (name, description, type, applies to).
 
-use crate::{Audience, Category, Declaration, Lifetime, Registry};
+use crate::{Audience, Category, Declaration, Lifetime, Registry, Storage};
 
 /// The words of a rendered declaration, so the policy page can be in the
 /// reader's language. [`English`] is what the CLI and README use.
@@ -12,6 +12,8 @@ pub trait Labels {
     /// "Session", "Persistent (30 days)"...
     fn lifetime(&self, lifetime: Lifetime, max_age_seconds: Option<u64>) -> String;
     fn audience(&self, audience: Audience) -> String;
+    /// "session storage" for storage keys (shown after the name); cookies need no word.
+    fn session_storage(&self) -> String;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +62,17 @@ impl Labels for English {
             Audience::Admins => "Admins",
         }
         .to_owned()
+    }
+    fn session_storage(&self) -> String {
+        "session storage".to_owned()
+    }
+}
+
+/// " (session storage)" after a storage key's name; nothing for cookies.
+fn storage_note(d: &Declaration, labels: &dyn Labels) -> String {
+    match d.storage {
+        Storage::Cookie => String::new(),
+        Storage::SessionStorage => format!(" ({})", labels.session_storage()),
     }
 }
 
@@ -112,8 +125,9 @@ impl Registry {
         );
         for d in self.declarations() {
             out.push_str(&format!(
-                "| `{}` | {} | {} | {} |\n",
+                "| `{}`{} | {} | {} | {} |\n",
                 d.name,
+                cell(storage_note(d, labels)),
                 cell(labels.purpose(d)),
                 cell(category_label(d, labels)),
                 cell(audience_label(d, labels))
@@ -145,8 +159,9 @@ impl Registry {
         );
         for d in self.declarations() {
             out.push_str(&format!(
-                "<tr><th scope=\"row\"><code>{}</code></th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<tr><th scope=\"row\"><code>{}</code>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                 escape_html(&d.name),
+                escape_html(&storage_note(d, labels)),
                 escape_html(&labels.purpose(d)),
                 escape_html(&category_label(d, labels)),
                 escape_html(&audience_label(d, labels))

@@ -140,6 +140,13 @@ cookie-purpose-visit = Sættes, når du stemmer eller kommenterer som gæst uden
 cookie-purpose-agent-site = Hvis en agent sætter flueben i »Husk mig«, husker den site-ID’et fra det seneste login, så loginformularen kan udfylde det næste gang.
 cookie-purpose-messenger-visitor = Sættes af chatvinduet på websteder, der indlejrer Tesseras Messenger, kun med dit samtykke: et tilfældigt token, der lader dig se dine tidligere samtaler, når du vender tilbage til webstedet. Gemmes separat for hvert websted (partitioneret), så det ikke kan følge dig fra ét websted til et andet.
 cookie-purpose-messenger-visit = Sættes af chatvinduet, når du chatter uden at have tilladt valgfrie cookies: et tilfældigt token, der holder samtalen knyttet til dig, indtil du lukker browseren. Gemmes separat for hvert websted (partitioneret).
+cookie-purpose-loader-url = Sættes af Tessera-tagget på et websted, der indlejrer Messenger, kun med dit samtykke: adressen på den aktuelle Messenger-version, så senere sider indlæser chatten uden at spørge efter den først. Sikker på HTTPS-sider.
+cookie-purpose-loader-time = Sættes sammen med den forrige: hvornår tagget lærte adressen, så det ved, hvornår der skal tjekkes for en nyere version.
+cookie-purpose-tab-id = Sessionslager på et websted, der indlejrer Messenger: et tilfældigt navn til browserfanen, så to faner kan skelne deres beskeder fra hinanden. Forsvinder, når fanen lukkes.
+cookie-purpose-open-state = Sessionslager på et websted, der indlejrer Messenger: om chatvinduet er åbent, så det forbliver åbent, når du går fra side til side. Forsvinder, når fanen lukkes.
+cookie-purpose-page-store = Sessionslager på et websted, der indlejrer Messenger, som kun bruges, når din browser blokerer chatvinduets eget lager: chattens besøgstoken og hvor du er i samtalen (aldrig beskederne). Forsvinder, når fanen lukkes.
+cookie-purpose-frame-store = Chatvinduets sessionslager: samtalen, hvad du har set, nylige beskeder og beskeder, der endnu ikke er sendt, så chatten overlever, at du går fra side til side. Forsvinder, når fanen lukkes.
+cookie-storage-session = sessionslager
 
 ## Logging in, registering and the account page
 

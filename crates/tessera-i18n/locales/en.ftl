@@ -141,6 +141,13 @@ cookie-purpose-visit = Set when you vote or comment as a guest without having al
 cookie-purpose-agent-site = If an agent ticks “Remember me”, this remembers the site ID of the last login so the login form can fill it in next time.
 cookie-purpose-messenger-visitor = Set by the chat window on websites that embed Tessera’s Messenger, only with your consent: a random token that lets you see your earlier conversations when you come back to that website. Kept separately for each website (partitioned), so it cannot follow you from one website to another.
 cookie-purpose-messenger-visit = Set by the chat window when you chat without having allowed optional cookies: a random token that keeps your conversation yours until you close the browser. Kept separately for each website (partitioned).
+cookie-purpose-loader-url = Set by the Tessera tag on a website that embeds the Messenger, only with your consent: the address of the current Messenger version, so later pages load the chat without asking for it first. Secure on HTTPS pages.
+cookie-purpose-loader-time = Set with the previous one: when the tag learnt that address, so it knows when to check for a newer version.
+cookie-purpose-tab-id = Session storage on a website that embeds the Messenger: a random name for the browser tab, so two tabs can tell their messages apart. Gone when the tab closes.
+cookie-purpose-open-state = Session storage on a website that embeds the Messenger: whether the chat window is open, so it stays open as you move from page to page. Gone when the tab closes.
+cookie-purpose-page-store = Session storage on a website that embeds the Messenger, used only when your browser blocks the chat window’s own storage: the chat’s visitor token and where you are in the conversation (never the messages). Gone when the tab closes.
+cookie-purpose-frame-store = Session storage of the chat window: the conversation, what you have seen, recent messages and any message not yet sent, so the chat survives moving from page to page. Gone when the tab closes.
+cookie-storage-session = session storage
 
 ## Logging in, registering and the account page
 

@@ -147,6 +147,13 @@ cookie-purpose-visit = Déposé quand vous votez ou commentez en tant qu’invit
 cookie-purpose-agent-site = Si un agent coche « Se souvenir de moi », ce cookie mémorise l’identifiant de site de la dernière connexion, afin que le formulaire de connexion puisse le préremplir la prochaine fois.
 cookie-purpose-messenger-visitor = Déposé par la fenêtre de discussion sur les sites web qui intègrent la messagerie de Tessera, uniquement avec votre consentement : un jeton aléatoire qui vous permet de retrouver vos conversations précédentes lorsque vous revenez sur ce site. Conservé séparément pour chaque site (partitionné), il ne peut donc pas vous suivre d’un site à l’autre.
 cookie-purpose-messenger-visit = Déposé par la fenêtre de discussion lorsque vous discutez sans avoir autorisé les cookies facultatifs : un jeton aléatoire qui garde votre conversation associée à vous jusqu’à la fermeture du navigateur. Conservé séparément pour chaque site (partitionné).
+cookie-purpose-loader-url = Déposé par le marqueur Tessera sur un site web qui intègre la messagerie, uniquement avec votre consentement : l’adresse de la version actuelle de la messagerie, afin que les pages suivantes chargent la discussion sans la redemander. Sécurisé sur les pages HTTPS.
+cookie-purpose-loader-time = Déposé avec le précédent : le moment où le marqueur a appris cette adresse, pour savoir quand vérifier s’il existe une version plus récente.
+cookie-purpose-tab-id = Stockage de session sur un site web qui intègre la messagerie : un nom aléatoire pour l’onglet du navigateur, afin que deux onglets distinguent leurs messages. Effacé à la fermeture de l’onglet.
+cookie-purpose-open-state = Stockage de session sur un site web qui intègre la messagerie : si la fenêtre de discussion est ouverte, afin qu’elle le reste d’une page à l’autre. Effacé à la fermeture de l’onglet.
+cookie-purpose-page-store = Stockage de session sur un site web qui intègre la messagerie, utilisé seulement si votre navigateur bloque le stockage propre de la fenêtre de discussion : le jeton de visiteur de la discussion et votre position dans la conversation (jamais les messages). Effacé à la fermeture de l’onglet.
+cookie-purpose-frame-store = Stockage de session de la fenêtre de discussion : la conversation, ce que vous avez vu, les messages récents et tout message pas encore envoyé, afin que la discussion survive au passage d’une page à l’autre. Effacé à la fermeture de l’onglet.
+cookie-storage-session = stockage de session
 
 ## Logging in, registering and the account page
 

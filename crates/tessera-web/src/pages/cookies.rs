@@ -59,6 +59,9 @@ impl Labels for TrLabels {
             _ => self.0.get("cookie-lifetime-session"),
         }
     }
+    fn session_storage(&self) -> String {
+        self.0.get("cookie-storage-session")
+    }
     fn audience(&self, audience: Audience) -> String {
         self.0.get(match audience {
             Audience::Users => "cookie-audience-users",

@@ -138,8 +138,21 @@ pub fn cookie_registry(data: &Path) -> serde_json::Value {
 }
 
 /// The registry's declaration of cookie `name`, if any.
+/// The cookie declaration `name` matches: exactly, or with `{site}` standing
+/// for a site ID (`ts_loader_url_{site}` matches `ts_loader_url_1001`).
 pub fn declaration<'a>(registry: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
-    registry.as_array().expect("the registry is a list").iter().find(|d| d["name"] == name)
+    let matches = |declared: &str| match declared.split_once("{site}") {
+        None => declared == name,
+        Some((before, after)) => name.strip_prefix(before).and_then(|rest| rest.strip_suffix(after)).is_some_and(
+            |site| !site.is_empty() && site.bytes().all(|b| b.is_ascii_digit()),
+        ),
+    };
+    registry
+        .as_array()
+        .expect("the registry is a list")
+        .iter()
+        .filter(|d| d["storage"] == "cookie")
+        .find(|d| d["name"].as_str().is_some_and(matches))
 }
 
 /// Every cookie in the browser's jar (for the current page's origin) is
@@ -153,7 +166,10 @@ pub async fn assert_jar_matches_registry(client: &fantoccini::Client, registry: 
         let d =
             declaration(registry, name).unwrap_or_else(|| panic!("{name} is in the browser but not in the registry"));
         assert_eq!(c.http_only(), d["http_only"].as_bool(), "{name}: HttpOnly");
-        assert_eq!(c.secure(), d["secure"].as_bool(), "{name}: Secure");
+        // The tag's cookies are Secure exactly on HTTPS pages.
+        let https = client.current_url().await.is_ok_and(|u| u.scheme() == "https");
+        let secure = if d["set_by"] == "script" { Some(https) } else { d["secure"].as_bool() };
+        assert_eq!(c.secure().unwrap_or(false), secure.unwrap_or(false), "{name}: Secure");
         let same_site = c.same_site().map(|s| s.to_string());
         assert_eq!(same_site.as_deref(), d["same_site"].as_str(), "{name}: SameSite");
         assert_eq!(c.path(), Some("/"), "{name}: path");
