@@ -268,16 +268,17 @@ impl CookieId {
             Self::PageStore => storage(
                 "ts_frame_{site}_*",
                 "Session storage on a website that embeds the Messenger, used only when your browser \
-                 blocks the chat window’s own storage: the chat’s visitor token and where you are in \
-                 the conversation (never the messages). Gone when the tab closes.",
+                 blocks the chat window’s own storage: the chat’s visitor token, the conversation, \
+                 what you have seen and your consent answer (never the messages). Gone when the tab \
+                 closes.",
             ),
             Self::FrameStore => Declaration {
                 party: Party::Third,
                 ..storage(
                     "ts_m_{site}_*",
                     "Session storage of the chat window: the conversation, what you have seen, recent \
-                     messages and any message not yet sent, so the chat survives moving from page to \
-                     page. Gone when the tab closes.",
+                     messages, your consent answer, the chat’s visitor token, and any message not yet \
+                     sent with the name and email you gave. Gone when the tab closes.",
                 )
             },
         };

@@ -144,8 +144,8 @@ cookie-purpose-loader-url = Sættes af Tessera-tagget på et websted, der indlej
 cookie-purpose-loader-time = Sættes sammen med den forrige: hvornår tagget lærte adressen, så det ved, hvornår der skal tjekkes for en nyere version.
 cookie-purpose-tab-id = Sessionslager på et websted, der indlejrer Messenger: et tilfældigt navn til browserfanen, så to faner kan skelne deres beskeder fra hinanden. Forsvinder, når fanen lukkes.
 cookie-purpose-open-state = Sessionslager på et websted, der indlejrer Messenger: om chatvinduet er åbent, så det forbliver åbent, når du går fra side til side. Forsvinder, når fanen lukkes.
-cookie-purpose-page-store = Sessionslager på et websted, der indlejrer Messenger, som kun bruges, når din browser blokerer chatvinduets eget lager: chattens besøgstoken og hvor du er i samtalen (aldrig beskederne). Forsvinder, når fanen lukkes.
-cookie-purpose-frame-store = Chatvinduets sessionslager: samtalen, hvad du har set, nylige beskeder og beskeder, der endnu ikke er sendt, så chatten overlever, at du går fra side til side. Forsvinder, når fanen lukkes.
+cookie-purpose-page-store = Sessionslager på et websted, der indlejrer Messenger, som kun bruges, når din browser blokerer chatvinduets eget lager: chattens besøgstoken, samtalen, hvad du har set, og dit svar om samtykke (aldrig beskederne). Forsvinder, når fanen lukkes.
+cookie-purpose-frame-store = Chatvinduets sessionslager: samtalen, hvad du har set, nylige beskeder, dit svar om samtykke, chattens besøgstoken og beskeder, der endnu ikke er sendt, med det navn og den e-mail, du har angivet. Forsvinder, når fanen lukkes.
 cookie-storage-session = sessionslager
 
 ## Logging in, registering and the account page

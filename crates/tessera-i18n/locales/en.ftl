@@ -145,8 +145,8 @@ cookie-purpose-loader-url = Set by the Tessera tag on a website that embeds the 
 cookie-purpose-loader-time = Set with the previous one: when the tag learnt that address, so it knows when to check for a newer version.
 cookie-purpose-tab-id = Session storage on a website that embeds the Messenger: a random name for the browser tab, so two tabs can tell their messages apart. Gone when the tab closes.
 cookie-purpose-open-state = Session storage on a website that embeds the Messenger: whether the chat window is open, so it stays open as you move from page to page. Gone when the tab closes.
-cookie-purpose-page-store = Session storage on a website that embeds the Messenger, used only when your browser blocks the chat window’s own storage: the chat’s visitor token and where you are in the conversation (never the messages). Gone when the tab closes.
-cookie-purpose-frame-store = Session storage of the chat window: the conversation, what you have seen, recent messages and any message not yet sent, so the chat survives moving from page to page. Gone when the tab closes.
+cookie-purpose-page-store = Session storage on a website that embeds the Messenger, used only when your browser blocks the chat window’s own storage: the chat’s visitor token, the conversation, what you have seen and your consent answer (never the messages). Gone when the tab closes.
+cookie-purpose-frame-store = Session storage of the chat window: the conversation, what you have seen, recent messages, your consent answer, the chat’s visitor token, and any message not yet sent with the name and email you gave. Gone when the tab closes.
 cookie-storage-session = session storage
 
 ## Logging in, registering and the account page

@@ -151,8 +151,8 @@ cookie-purpose-loader-url = Déposé par le marqueur Tessera sur un site web qui
 cookie-purpose-loader-time = Déposé avec le précédent : le moment où le marqueur a appris cette adresse, pour savoir quand vérifier s’il existe une version plus récente.
 cookie-purpose-tab-id = Stockage de session sur un site web qui intègre la messagerie : un nom aléatoire pour l’onglet du navigateur, afin que deux onglets distinguent leurs messages. Effacé à la fermeture de l’onglet.
 cookie-purpose-open-state = Stockage de session sur un site web qui intègre la messagerie : si la fenêtre de discussion est ouverte, afin qu’elle le reste d’une page à l’autre. Effacé à la fermeture de l’onglet.
-cookie-purpose-page-store = Stockage de session sur un site web qui intègre la messagerie, utilisé seulement si votre navigateur bloque le stockage propre de la fenêtre de discussion : le jeton de visiteur de la discussion et votre position dans la conversation (jamais les messages). Effacé à la fermeture de l’onglet.
-cookie-purpose-frame-store = Stockage de session de la fenêtre de discussion : la conversation, ce que vous avez vu, les messages récents et tout message pas encore envoyé, afin que la discussion survive au passage d’une page à l’autre. Effacé à la fermeture de l’onglet.
+cookie-purpose-page-store = Stockage de session sur un site web qui intègre la messagerie, utilisé seulement si votre navigateur bloque le stockage propre de la fenêtre de discussion : le jeton de visiteur de la discussion, la conversation, ce que vous avez vu et votre réponse au consentement (jamais les messages). Effacé à la fermeture de l’onglet.
+cookie-purpose-frame-store = Stockage de session de la fenêtre de discussion : la conversation, ce que vous avez vu, les messages récents, votre réponse au consentement, le jeton de visiteur de la discussion et tout message pas encore envoyé, avec le nom et l’adresse e-mail indiqués. Effacé à la fermeture de l’onglet.
 cookie-storage-session = stockage de session
 
 ## Logging in, registering and the account page

@@ -60,9 +60,16 @@ async fn page(State(shop): State<Shop>, uri: axum::http::Uri) -> Html<String> {
 async fn consent_js() -> impl IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        // Like real consent banners, it restates the visitor's choice on every
+        // page, before the tag runs (this script comes first).
         "window.tessera = window.tessera || [];\n\
+         const said = localStorage.getItem(\"shop_consent\");\n\
+         if (said !== null) window.tessera.push([\"consent\", said === \"yes\"]);\n\
          for (const [id, ok] of [[\"consent-yes\", true], [\"consent-no\", false]]) {\n\
-         \x20 document.getElementById(id).addEventListener(\"click\", () => window.tessera.push([\"consent\", ok]));\n\
+         \x20 document.getElementById(id).addEventListener(\"click\", () => {\n\
+         \x20   localStorage.setItem(\"shop_consent\", ok ? \"yes\" : \"no\");\n\
+         \x20   window.tessera.push([\"consent\", ok]);\n\
+         \x20 });\n\
          }\n",
     )
 }

@@ -62,14 +62,11 @@
     return open ? open.id : null;
   }
 
-  /** Does an agent's message count towards the launcher's badge? Only above
-   * what the visitor has seen; when this tab has no record of that (a new
-   * tab), only messages newer than the frame itself, so a replayed history
-   * is not announced as news. */
-  function countsAsUnread(message, seen, bootedAt) {
-    if (message.author !== "agent") return false;
-    if (seen != null) return message.seq > seen;
-    return message.at >= bootedAt;
+  /** Does a message count towards the launcher's badge? An agent's, above
+   * what the visitor has seen. With no record of that yet (a new tab
+   * replaying its history), nothing counts. */
+  function countsAsUnread(message, seen) {
+    return message.author === "agent" && seen != null && message.seq > seen;
   }
 
   /** Renew the messaging token at two thirds of its life (protocol §3). */
@@ -86,7 +83,6 @@
   const HOST = root.dataset.host; // the embedding page's origin, vetted by the server
   const VERSION = root.dataset.version;
   const EMBEDDED = window.parent !== window;
-  const BOOTED_AT = Math.floor(Date.now() / 1000) - 5; // a little slack for clock skew
   /** Messages kept per conversation so the next page of the same tab shows
    * the history at once and resumes from where it was. */
   const CACHE_LIMIT = 200;
@@ -201,10 +197,17 @@
   });
 
   function onInit(data) {
-    const consent = typeof data.consent === "boolean" ? data.consent : null;
+    if (!state.booted && data.store && typeof data.store === "object") Object.assign(storage.page, data.store);
+    // The page's last answer holds for the rest of the tab's visit. On an
+    // opt_in site, a page that says nothing (a consent banner that answers
+    // once, not on every page) would otherwise make the server drop the
+    // persistent visitor, and the visitor's conversation with it.
+    const said = typeof data.consent === "boolean" ? data.consent : null;
+    if (said !== null) storage.set("consent", said, true);
+    const kept = storage.get("consent");
+    const consent = said ?? (kept === "true" ? true : kept === "false" ? false : null);
     const identity = typeof data.identity === "string" && data.identity !== "" ? data.identity : null;
     if (!state.booted) {
-      if (data.store && typeof data.store === "object") Object.assign(storage.page, data.store);
       state.consent = consent;
       state.identity = identity;
       boot();
@@ -367,6 +370,9 @@
     state.live = true;
     state.attempt = 0;
     ui.connection("live");
+    // A tab with no seen mark (a new one) has just replayed the history the
+    // visitor read elsewhere: from here on, what arrives is news.
+    if (state.seen == null && state.conversation != null) state.seen = state.tracker.highest;
   }
 
   function onServer(message) {
@@ -501,7 +507,7 @@
   function render(m) {
     ui.place(ui.message(m), m.seq);
     if (state.open) markSeen();
-    else if (countsAsUnread(m, state.seen, BOOTED_AT)) {
+    else if (countsAsUnread(m, state.seen)) {
       state.unread.add(m.seq);
       reportUnread();
     }

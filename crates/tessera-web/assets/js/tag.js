@@ -10,11 +10,11 @@
   const OPEN = "ts_open_" + site;
   const KEPT = "ts_frame_" + site + "_";
   let said = null;
-  let mode, frame, button, timer, ready, open, identity;
+  let mode, latest, frame, button, timer, ready, open, identity;
 
   const now = () => (Date.now() / 1000) | 0;
   const allowed = () => !gpc && (said ?? mode !== "opt_in");
-  // cookies are page-writable: load no other frame
+  // any script on the page can write our cookies
   const ours = (u) => String(u).startsWith(origin + "/messenger/frame?");
 
   const session = (key, value) => {
@@ -36,8 +36,8 @@
       .then((r) => r.json())
       .then((m) => {
         mode = m.consent_mode;
-        remember(m.frame_url);
-        return m.frame_url;
+        remember((latest = m.frame_url));
+        return latest;
       });
 
   const css = (el, rules) => rules.split(";").map((r) => el.style.setProperty(...r.split(":"), "important"));
@@ -114,6 +114,7 @@
     if (command === "identity") identity = value;
     if (command === "consent") said = value === true;
     if (gpc || said === false) setCookies("", 0);
+    else if (latest) remember(latest);
     if (ready) init();
   };
 

@@ -130,10 +130,24 @@ impl From<&Conversation> for QueueEntry {
 #[derive(serde::Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ConsoleOut<'a> {
-    Queue { conversations: Vec<QueueEntry> },
-    Status { conversation: i64, status: &'static str, agent: Option<i64> },
-    Ack { key: &'a str, seq: u64 },
-    Error { message: &'a str },
+    Queue {
+        conversations: Vec<QueueEntry>,
+    },
+    Status {
+        conversation: i64,
+        status: &'static str,
+        agent: Option<i64>,
+    },
+    Ack {
+        key: &'a str,
+        seq: u64,
+    },
+    /// `key`: the refused reply, when a send was refused.
+    Error {
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        key: Option<&'a str>,
+    },
 }
 
 struct Console {
@@ -184,7 +198,7 @@ impl Console {
                 Wake::Client(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return Ok(()),
                 Wake::Client(Some(Ok(Message::Text(text)))) => match serde_json::from_str::<ConsoleMsg>(&text) {
                     Ok(msg) => self.handle(msg).await?,
-                    Err(_) => self.send(&ConsoleOut::Error { message: "Unknown message." }).await?,
+                    Err(_) => self.send(&ConsoleOut::Error { message: "Unknown message.", key: None }).await?,
                 },
                 Wake::Client(Some(Ok(_))) => {}
                 // A lagged queue only means "changed": re-read it either way.
@@ -239,11 +253,13 @@ impl Console {
             }
             ConsoleMsg::Send { key, body } => {
                 let Some(conversation) = self.current().await? else {
-                    return self.send(&ConsoleOut::Error { message: "Open a conversation first." }).await;
+                    return self.send(&ConsoleOut::Error { message: "Open a conversation first.", key: None }).await;
                 };
                 // Replying to a waiting conversation claims it.
                 if conversation.agent_id.is_none() && !chat.claim(site, conversation.id, me, &my_name).await? {
-                    return self.send(&ConsoleOut::Error { message: "Another agent took this conversation." }).await;
+                    let refused =
+                        ConsoleOut::Error { message: "Another agent took this conversation.", key: Some(&key) };
+                    return self.send(&refused).await;
                 }
                 match chat.post(&conversation, Author::Agent(me), &body, Some(&key)).await {
                     Ok(appended) => {
@@ -251,13 +267,14 @@ impl Console {
                         self.send(&ConsoleOut::Ack { key: &key, seq: appended.message.seq }).await
                     }
                     Err(e @ ChatError::Store(_)) => Err(e),
-                    Err(e) => self.send(&ConsoleOut::Error { message: &e.to_string() }).await,
+                    Err(e) => self.send(&ConsoleOut::Error { message: &e.to_string(), key: Some(&key) }).await,
                 }
             }
             ConsoleMsg::Claim => {
                 let Some(c) = self.current().await? else { return Ok(()) };
                 if !chat.claim(site, c.id, me, &my_name).await? {
-                    self.send(&ConsoleOut::Error { message: "Another agent took this conversation." }).await?;
+                    self.send(&ConsoleOut::Error { message: "Another agent took this conversation.", key: None })
+                        .await?;
                 }
                 Ok(())
             }
@@ -270,10 +287,11 @@ impl Console {
                 let Some(c) = self.current().await? else { return Ok(()) };
                 let target = self.state.core().store().person(PersonId::new(to)).await?;
                 let Some(target) = target.filter(|p| p.site_id == site && p.role >= Role::Agent && !p.disabled) else {
-                    return self.send(&ConsoleOut::Error { message: "No such agent on this site." }).await;
+                    return self.send(&ConsoleOut::Error { message: "No such agent on this site.", key: None }).await;
                 };
                 if !chat.transfer(site, c.id, me, target.id, target.name.as_str()).await? {
-                    self.send(&ConsoleOut::Error { message: "Only the agent holding it can transfer it." }).await?;
+                    self.send(&ConsoleOut::Error { message: "Only the agent holding it can transfer it.", key: None })
+                        .await?;
                 }
                 Ok(())
             }

@@ -73,7 +73,11 @@ pub(crate) async fn session(
         visit: cookies(CookieId::MessengerVisit).or(handed),
     };
     let visitors = state.visitors();
-    let resolved = visitors.resolve(site_id, consent.allowed, presented).await?;
+    // A page that has not said (yet) does not withdraw anything: a persistent
+    // cookie exists only because consent was given before, so it still
+    // counts; only a new one needs consent now.
+    let may_read = consent.allowed || (said.is_none() && !gpc);
+    let resolved = visitors.resolve(site_id, may_read, presented).await?;
     let (visitor, issued) = visitors.ensure(site_id, consent.allowed, resolved.visitor).await?;
 
     let now = state.chat().now();

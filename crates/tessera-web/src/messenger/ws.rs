@@ -50,11 +50,25 @@ enum ClientMsg {
 #[derive(serde::Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ServerMsg<'a> {
-    Welcome { agents_available: bool },
-    Started { conversation: i64 },
-    Ack { key: &'a str, seq: u64 },
-    Status { status: &'static str },
-    Error { message: &'a str },
+    Welcome {
+        agents_available: bool,
+    },
+    Started {
+        conversation: i64,
+    },
+    Ack {
+        key: &'a str,
+        seq: u64,
+    },
+    Status {
+        status: &'static str,
+    },
+    /// `key`: the refused message, when a send was refused, so the client can drop it.
+    Error {
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        key: Option<&'a str>,
+    },
 }
 
 pub(crate) async fn upgrade(
@@ -106,7 +120,7 @@ impl Connection {
     }
 
     async fn refuse(&mut self, message: &str) -> End {
-        let _ = self.send(&ServerMsg::Error { message }).await;
+        let _ = self.send(&ServerMsg::Error { message, key: None }).await;
         End::Refused(message.to_owned())
     }
 
@@ -188,9 +202,15 @@ impl Connection {
                     return self.send(&ServerMsg::Started { conversation: id }).await;
                 }
                 let owner = self.owner.clone().ok_or(End::Gone)?;
+                // Another tab may have started one a moment ago: one conversation, not two.
+                let existing = self.state.chat().conversations_of(self.site, &owner).await?;
+                if let Some(open) = existing.into_iter().find(|c| c.status != ConversationStatus::Closed) {
+                    self.open(open.id, 0).await?;
+                    return self.send(&ServerMsg::Started { conversation: open.id.get() }).await;
+                }
                 let conversation = match self.state.chat().start(self.site, owner, &name, &email).await {
                     Ok(c) => c,
-                    Err(e) => return self.send(&ServerMsg::Error { message: &e.to_string() }).await,
+                    Err(e) => return self.send(&ServerMsg::Error { message: &e.to_string(), key: None }).await,
                 };
                 let id = conversation.id;
                 self.open(id, 0).await?;
@@ -198,7 +218,9 @@ impl Connection {
             }
             ClientMsg::Send { key, body } => {
                 let Some(live) = &self.live else {
-                    return self.send(&ServerMsg::Error { message: "Start a conversation first." }).await;
+                    return self
+                        .send(&ServerMsg::Error { message: "Start a conversation first.", key: Some(&key) })
+                        .await;
                 };
                 let conversation = live.conversation.clone();
                 match self.state.chat().post(&conversation, Author::Visitor, &body, Some(&key)).await {
@@ -209,7 +231,7 @@ impl Connection {
                         self.send(&ServerMsg::Ack { key: &key, seq }).await
                     }
                     Err(e @ ChatError::Store(_)) => Err(e.into()),
-                    Err(e) => self.send(&ServerMsg::Error { message: &e.to_string() }).await,
+                    Err(e) => self.send(&ServerMsg::Error { message: &e.to_string(), key: Some(&key) }).await,
                 }
             }
         }
