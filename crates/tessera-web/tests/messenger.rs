@@ -12,7 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use tessera_core::{ConsentMode, ConversationId, Origin, Role, SiteId};
-use tessera_store::{Author, ConversationStore, SiteStore};
+use tessera_store::{Author, ConversationStore, SiteStore, VisitorStore};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 const SHOP: &str = "https://shop.example.test";
@@ -268,6 +268,9 @@ async fn an_agent_console_sees_the_queue_live_claims_and_replies_to_the_visitor(
     let bodies: Vec<_> = seen.iter().filter(|f| f["type"] == "message").map(|f| f["body"].clone()).collect();
     assert_eq!(bodies, [json!("Agent Quill joined the conversation."), json!("Yes, I am here.")], "{seen:?}");
     assert!(seen.iter().any(|f| f["type"] == "status" && f["status"] == "active"));
+    let visitors = app.store.raw().recent_visitors(SiteId::DEFAULT, 1).await.expect("visitors");
+    let profile = agent.get(&format!("/agent/visitors/{}", visitors[0].id)).await.text();
+    assert!(profile.contains(&format!("#{}", entry["id"])), "the profile lists past conversations: {profile}");
 
     let mut foreign = format!("ws://{addr}/agent/ws").into_client_request().expect("request");
     foreign.headers_mut().insert("origin", SHOP.parse().expect("header"));

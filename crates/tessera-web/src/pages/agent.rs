@@ -502,11 +502,20 @@ struct TrailRow {
     by_person: bool,
 }
 
+#[derive(Debug)]
+struct ConversationRow {
+    id: i64,
+    status: &'static str,
+    started: String,
+    messages: u64,
+}
+
 #[derive(Template)]
 #[template(path = "agent_visitor.html")]
 struct VisitorPage {
     layout: Layout,
     id: VisitorId,
+    conversations: Vec<ConversationRow>,
     person: String,
     persistent: bool,
     first_seen: String,
@@ -561,9 +570,23 @@ pub(crate) async fn visitor(
             }
         })
         .collect();
+    let owner = tessera_store::ChatOwner { visitor: Some(id), verified_user: None };
+    let conversations = state
+        .chat()
+        .conversations_of(site.id, &owner)
+        .await?
+        .iter()
+        .map(|c| ConversationRow {
+            id: c.id.get(),
+            status: c.status.as_str(),
+            started: format_time(c.created_at),
+            messages: c.last_seq,
+        })
+        .collect();
     let page = VisitorPage {
         layout: Layout::new::<Agent>(&state, &ctx, &format!("Visitor {id}"), Some(&live), csrf),
         id,
+        conversations,
         person: person_name(&state, visitor.person_id).await?,
         persistent: visitor.persistent,
         first_seen: format_time(visitor.created_at),
