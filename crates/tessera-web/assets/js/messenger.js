@@ -236,7 +236,13 @@
   // ---------------------------------------------------------------------
   // The messaging session (§3).
 
+  // Sessions can overlap (consent and identity arrive as separate inits):
+  // only the newest answer counts, or a late guest answer would replace a
+  // verified one.
+  let sessionGeneration = 0;
+
   async function openSession() {
+    const generation = ++sessionGeneration;
     const response = await fetch("/messenger/session", {
       method: "POST",
       credentials: "include",
@@ -250,6 +256,7 @@
     });
     if (!response.ok) throw new Error("session: HTTP " + response.status);
     const session = await response.json();
+    if (generation !== sessionGeneration) return session;
     state.token = session.token;
     state.tokenExpiresAt = Date.now() + session.expires_in * 1000;
     state.needSession = false;

@@ -78,7 +78,15 @@ pub(crate) async fn session(
     // counts; only a new one needs consent now.
     let may_read = consent.allowed || (said.is_none() && !gpc);
     let resolved = visitors.resolve(site_id, may_read, presented).await?;
-    let (visitor, issued) = visitors.ensure(site_id, consent.allowed, resolved.visitor).await?;
+    let (visitor, issued) = match resolved.visitor {
+        // Consent given after a session-only chat began: the same visitor
+        // (and its conversation) becomes persistent.
+        Some(v) if consent.allowed && !v.persistent => {
+            let (v, token) = visitors.make_persistent(site_id, Some(v)).await?;
+            (v, Some(Issued::Persistent(token)))
+        }
+        other => visitors.ensure(site_id, consent.allowed, other).await?,
+    };
 
     let now = state.chat().now();
     let mut identity_error = None;
@@ -112,7 +120,12 @@ pub(crate) async fn session(
     };
     let mut res = Json(body).into_response();
     match issued {
-        Some(Issued::Persistent(t)) => append(&mut res, registry.set(CookieId::MessengerVisitor, t.encode())),
+        Some(Issued::Persistent(t)) => {
+            append(&mut res, registry.set(CookieId::MessengerVisitor, t.encode()));
+            if cookies(CookieId::MessengerVisit).is_some() {
+                append(&mut res, registry.clear(CookieId::MessengerVisit));
+            }
+        }
         Some(Issued::Visit(t)) => append(&mut res, registry.set(CookieId::MessengerVisit, t.encode())),
         None => {}
     }

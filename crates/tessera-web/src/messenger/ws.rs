@@ -83,7 +83,15 @@ pub(crate) async fn upgrade(
         .and_then(|s| SiteId::parse(s).ok())
         .ok_or_else(|| WebError::BadRequest("A site ID is required (site=1001).".into()))?;
     Ok(ws.max_message_size(MAX_FRAME).on_upgrade(move |socket| async move {
-        let mut conn = Connection { state, site, socket, owner: None, expires: Timestamp::from_unix(0), live: None };
+        let mut conn = Connection {
+            state,
+            site,
+            socket,
+            owner: None,
+            verified_contact: None,
+            expires: Timestamp::from_unix(0),
+            live: None,
+        };
         if let Err(e) = conn.run().await {
             tracing::debug!(error = %e, "messenger socket ended");
         }
@@ -95,6 +103,8 @@ struct Connection {
     site: SiteId,
     socket: WebSocket,
     owner: Option<ChatOwner>,
+    /// Name and email from a verified identity: they win over what a client types.
+    verified_contact: Option<(String, String)>,
     expires: Timestamp,
     live: Option<Follow>,
 }
@@ -177,7 +187,10 @@ impl Connection {
         };
         let owner = match speaker {
             Speaker::Visitor(v) => ChatOwner { visitor: Some(v), verified_user: None },
-            Speaker::Verified { user, .. } => ChatOwner { visitor: None, verified_user: Some(user) },
+            Speaker::Verified { user, name, email } => {
+                self.verified_contact = Some((name, email));
+                ChatOwner { visitor: None, verified_user: Some(user) }
+            }
         };
         if self.owner.as_ref().is_some_and(|o| *o != owner) {
             return Err(self.refuse("A renewed token must speak for the same visitor.").await);
@@ -208,6 +221,7 @@ impl Connection {
                     self.open(open.id, 0).await?;
                     return self.send(&ServerMsg::Started { conversation: open.id.get() }).await;
                 }
+                let (name, email) = self.verified_contact.clone().unwrap_or((name, email));
                 let conversation = match self.state.chat().start(self.site, owner, &name, &email).await {
                     Ok(c) => c,
                     Err(e) => return self.send(&ServerMsg::Error { message: &e.to_string(), key: None }).await,

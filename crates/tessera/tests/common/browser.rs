@@ -39,6 +39,15 @@ pub struct Options {
     pub accept_language: Option<&'static str>,
     /// Record Chrome's performance log (DevTools network events).
     pub performance_log: bool,
+    /// Block third-party cookies as the user setting does (preferences
+    /// `profile.cookie_controls_mode` and `profile.block_third_party_cookies`).
+    pub block_third_party_cookies: bool,
+    /// Block cookies and site data (storage) of this host wherever it is
+    /// embedded, as a user's per-site "not allowed to save data" exception
+    /// does (content setting `{host},*`). Chromium 148 blocking third-party
+    /// cookies still keeps partitioned (CHIPS) cookies and partitioned
+    /// third-party storage; this blocks those too.
+    pub block_site_data_of: Option<&'static str>,
 }
 
 /// A chromedriver on a free port. On drop it kills every browser it started
@@ -86,10 +95,26 @@ impl Driver {
             format!("--user-data-dir={}", profile.display()),
         ];
         let mut chrome = json!({ "binary": CHROMIUM });
+        let mut prefs = serde_json::Map::new();
         if let Some(lang) = options.accept_language {
             // Either sets Accept-Language in headless Chromium 148 (`--lang` does not).
             args.push(format!("--accept-lang={lang}"));
-            chrome["prefs"] = json!({ "intl": { "accept_languages": lang } });
+            prefs.insert("intl".into(), json!({ "accept_languages": lang }));
+        }
+        let mut cookie_prefs = serde_json::Map::new();
+        if options.block_third_party_cookies {
+            cookie_prefs.insert("cookie_controls_mode".into(), json!(1));
+            cookie_prefs.insert("block_third_party_cookies".into(), json!(true));
+        }
+        if let Some(host) = options.block_site_data_of {
+            let exceptions = json!({ "cookies": { format!("{host},*"): { "setting": 2 } } });
+            cookie_prefs.insert("content_settings".into(), json!({ "exceptions": exceptions }));
+        }
+        if !cookie_prefs.is_empty() {
+            prefs.insert("profile".into(), cookie_prefs.into());
+        }
+        if !prefs.is_empty() {
+            chrome["prefs"] = prefs.into();
         }
         chrome["args"] = json!(args);
         let mut caps = json!({ "goog:chromeOptions": chrome });
@@ -161,5 +186,107 @@ impl Drop for Driver {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Chrome DevTools, through chromedriver
+// ---------------------------------------------------------------------------
+
+/// A POST to a chromedriver extension endpoint of the current session
+/// (`/session/{id}/{path}`), which fantoccini has no method for.
+#[derive(Debug)]
+pub struct SessionPost {
+    pub path: &'static str,
+    pub body: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for SessionPost {
+    fn endpoint(
+        &self,
+        base: &reqwest::Url,
+        session: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        base.join(&format!("session/{}/{}", session.expect("a WebDriver session"), self.path))
+    }
+
+    fn method_and_body(&self, _url: &reqwest::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::POST, Some(self.body.to_string()))
+    }
+}
+
+/// Runs a Chrome DevTools Protocol command in the browser's current tab.
+pub async fn cdp(client: &Client, cmd: &str, params: serde_json::Value) -> serde_json::Value {
+    let post = SessionPost { path: "goog/cdp/execute", body: json!({ "cmd": cmd, "params": params }) };
+    client.issue_cmd(post).await.unwrap_or_else(|e| panic!("CDP {cmd}: {e}"))
+}
+
+/// The DevTools events (`{"method": ..., "params": ...}`) of Chrome's
+/// performance log since the last call (needs `Options::performance_log`).
+pub async fn performance_events(client: &Client) -> Vec<serde_json::Value> {
+    let log = SessionPost { path: "se/log", body: json!({ "type": "performance" }) };
+    let entries = client.issue_cmd(log).await.expect("the performance log");
+    let entries = entries.as_array().cloned().unwrap_or_default();
+    entries
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .filter_map(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        .map(|mut event| event["message"].take())
+        .collect()
+}
+
+/// The URLs the browser requested since the last call (from the performance log).
+pub async fn requested_urls(client: &Client) -> Vec<String> {
+    performance_events(client)
+        .await
+        .iter()
+        .filter(|e| e["method"] == "Network.requestWillBeSent")
+        .filter_map(|e| e["params"]["request"]["url"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Every cookie the browser holds, partitioned ones included (CDP
+/// `Storage.getCookies`, which is not limited to the current page).
+pub async fn every_cookie(client: &Client) -> Vec<serde_json::Value> {
+    let all = cdp(client, "Storage.getCookies", json!({})).await;
+    all["cookies"].as_array().cloned().unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// The server again, on a known address
+// ---------------------------------------------------------------------------
+
+impl super::Server {
+    /// Starts the server on `bind` (e.g. the address of one that was just
+    /// stopped, for a restart on the same port), with extra `serve`
+    /// arguments. Not for `--demo`: it reads only the first banner line.
+    pub fn start_at(data: &Path, bind: &str, extra: &[&str]) -> Self {
+        assert!(!extra.contains(&"--demo"), "start_at does not read the demo banner");
+        // The old process's port may take a moment to be free: try again.
+        for _ in 0..50 {
+            let mut child = Command::new(super::BIN)
+                .args(["serve", "--data"])
+                .arg(data)
+                .args(["--bind", bind])
+                .args(extra)
+                .env("TESSERA_PASSWORD__ARGON2_MEMORY_KIB", "256")
+                .env("TESSERA_PASSWORD__ARGON2_ITERATIONS", "1")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start tessera serve");
+            let stdout = child.stdout.take().expect("piped stdout");
+            let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+            let Some(Ok(first)) = lines.next() else {
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            };
+            let base = first.rsplit(' ').next().expect("address at the end of the banner").to_owned();
+            assert_eq!(base, format!("http://{bind}"), "banner: {first}");
+            std::thread::spawn(move || for _ in lines {});
+            return Self { child, base, demo: None };
+        }
+        panic!("tessera serve could not start on {bind}");
     }
 }

@@ -143,9 +143,10 @@ pub fn cookie_registry(data: &Path) -> serde_json::Value {
 pub fn declaration<'a>(registry: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
     let matches = |declared: &str| match declared.split_once("{site}") {
         None => declared == name,
-        Some((before, after)) => name.strip_prefix(before).and_then(|rest| rest.strip_suffix(after)).is_some_and(
-            |site| !site.is_empty() && site.bytes().all(|b| b.is_ascii_digit()),
-        ),
+        Some((before, after)) => name
+            .strip_prefix(before)
+            .and_then(|rest| rest.strip_suffix(after))
+            .is_some_and(|site| !site.is_empty() && site.bytes().all(|b| b.is_ascii_digit())),
     };
     registry
         .as_array()
