@@ -269,6 +269,7 @@ async fn an_agent_console_sees_the_queue_live_claims_and_replies_to_the_visitor(
     assert_eq!(bodies, [json!("Agent Quill joined the conversation."), json!("Yes, I am here.")], "{seen:?}");
     assert!(seen.iter().any(|f| f["type"] == "status" && f["status"] == "active"));
     let visitors = app.store.raw().recent_visitors(SiteId::DEFAULT, 1).await.expect("visitors");
+    assert_eq!(entry["visitor"], json!(visitors[0].id.get()), "the queue links the visitor's profile");
     let profile = agent.get(&format!("/agent/visitors/{}", visitors[0].id)).await.text();
     assert!(profile.contains(&format!("#{}", entry["id"])), "the profile lists past conversations: {profile}");
 

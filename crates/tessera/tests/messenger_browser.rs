@@ -544,6 +544,16 @@ async fn a_visitor_on_a_customer_site_chats_with_an_agent_live_and_the_chat_surv
     // The console's queue shows the new chat without a reload.
     agent_open(&agent, None).await;
     wait_in_console(&agent, &["Do you ship to Denmark?"]).await;
+    let profile = js(
+        &agent,
+        "const a = document.querySelector('a.profile'); return a && !a.hidden ? a.getAttribute('href') : null",
+        vec![],
+    )
+    .await;
+    assert!(
+        profile.as_str().is_some_and(|h| h.starts_with("/agent/visitors/")),
+        "the visitor's profile beside the chat: {profile}"
+    );
     agent_reply(&agent, "Yes, in two days.").await;
     wait_delivered(&visitor, &["Yes, in two days."]).await;
 

@@ -392,6 +392,8 @@
 
       this.title = h("h2", { id: "pane-title", tabIndex: -1 }, "Select a conversation");
       this.meta = h("p", { class: "meta" });
+      // The visitor's trail and past conversations, beside the chat.
+      this.profile = h("a", { class: "profile", target: "_blank", rel: "noopener", hidden: true }, "Visitor profile");
       this.claimButton = h("button", { type: "button" }, "Claim");
       this.closeButton = h("button", { type: "button", class: "secondary" }, "Close");
       this.transferTo = h("select", { id: "transfer-to" });
@@ -428,7 +430,7 @@
         e.preventDefault();
         reply();
       });
-      this.pane = h("section", { class: "pane", "aria-labelledby": "pane-title" }, this.title, this.meta, this.actionsEl, this.log, this.form);
+      this.pane = h("section", { class: "pane", "aria-labelledby": "pane-title" }, this.title, this.meta, this.profile, this.actionsEl, this.log, this.form);
 
       root.replaceChildren(
         h("div", { class: "bar" }, h("h1", {}, "Conversations"), this.conn, this.awayButton),
@@ -523,6 +525,10 @@
       this.transferTo.disabled = this.transferButton.disabled;
       this.body.disabled = none || closed;
       this.sendButton.disabled = none || closed;
+      const entry = none ? null : state.queue.find((c) => c.id === state.current);
+      const visitor = entry && Number.isInteger(entry.visitor) ? entry.visitor : null;
+      this.profile.hidden = visitor === null;
+      if (visitor !== null) this.profile.href = "/agent/visitors/" + visitor;
       this.meta.textContent = none
         ? "Choose a conversation in the queue."
         : {

@@ -111,6 +111,8 @@ struct QueueEntry {
     last_seq: u64,
     updated_at: i64,
     verified: bool,
+    /// For the link to the visitor's profile (guests only).
+    visitor: Option<i64>,
 }
 
 impl From<&Conversation> for QueueEntry {
@@ -123,6 +125,7 @@ impl From<&Conversation> for QueueEntry {
             last_seq: c.last_seq,
             updated_at: c.updated_at.unix(),
             verified: c.owner.verified_user.is_some(),
+            visitor: c.owner.visitor.map(|v| v.get()),
         }
     }
 }
