@@ -323,3 +323,49 @@ async fn an_admin_rotates_the_identity_secret_and_only_the_newest_one_is_accepte
     let (_, body) = session(&mut app.browser(), json!({"site": 1001, "identity": fresh})).await;
     assert!(body["identity_error"].is_null(), "{body}");
 }
+
+#[tokio::test]
+async fn an_agent_transfers_a_conversation_and_closing_it_ends_it_for_the_visitor() {
+    let app = setup(ConsentMode::None).await;
+    app.person("agent@example.com", Role::Agent).await;
+    let other = app.person("bea@example.com", Role::Agent).await;
+    let addr = app.serve().await;
+    let mut agent = app.browser();
+    agent.login_ok("/agent", "agent@example.com", false).await;
+    let mut console = connect_console(addr, &agent).await;
+    drain(&mut console).await;
+
+    let (_, body) = session(&mut app.browser(), json!({"site": 1001})).await;
+    let mut visitor = connect(addr, ORIGIN).await.expect("visitor socket");
+    say(&mut visitor, json!({"type": "hello", "token": body["token"]})).await;
+    say(&mut visitor, json!({"type": "start", "name": "Tess"})).await;
+    say(&mut visitor, json!({"type": "send", "key": "t1", "body": "Billing question"})).await;
+    let started = drain(&mut visitor).await;
+    let id = started.iter().find(|f| f["type"] == "started").expect("started")["conversation"].clone();
+
+    say(&mut console, json!({"type": "open", "conversation": id})).await;
+    say(&mut console, json!({"type": "transfer", "to": other.id.get()})).await;
+    let refused = drain(&mut console).await;
+    assert!(refused.iter().any(|f| f["type"] == "error"), "only the holder transfers: {refused:?}");
+    say(&mut console, json!({"type": "claim"})).await;
+    say(&mut console, json!({"type": "transfer", "to": other.id.get()})).await;
+    drain(&mut console).await;
+    let conversation =
+        app.state.chat().conversation(SiteId::DEFAULT, ConversationId::new(id.as_i64().unwrap_or(0)), None);
+    assert_eq!(conversation.await.expect("conversation").agent_id, Some(other.id), "Bea holds it now");
+
+    say(&mut console, json!({"type": "close"})).await;
+    let seen = drain(&mut visitor).await;
+    assert!(seen.iter().any(|f| f["type"] == "status" && f["status"] == "closed"), "{seen:?}");
+    assert!(seen.iter().any(|f| f["body"] == "The conversation was closed."), "{seen:?}");
+    say(&mut visitor, json!({"type": "send", "key": "t2", "body": "One more thing"})).await;
+    let after = drain(&mut visitor).await;
+    assert!(
+        after.iter().any(|f| f["type"] == "error" && f["key"] == "t2"),
+        "a closed conversation takes nothing: {after:?}"
+    );
+    say(&mut visitor, json!({"type": "start"})).await;
+    let again = drain(&mut visitor).await;
+    let new_id = again.iter().find(|f| f["type"] == "started").expect("a new conversation")["conversation"].clone();
+    assert_ne!(new_id, id, "starting again after a close opens a new conversation");
+}

@@ -162,6 +162,9 @@ impl Connection {
                 }
                 Either::Hub(Ok(ChatEvent::Message(m))) => self.deliver(&m).await?,
                 Either::Hub(Ok(ChatEvent::Status { status, .. })) => {
+                    if let Some(live) = self.live.as_mut() {
+                        live.conversation.status = status;
+                    }
                     self.send(&ServerMsg::Status { status: status.as_str() }).await?
                 }
                 // Fell behind the live channel: the store has everything.
@@ -208,11 +211,13 @@ impl Connection {
             ClientMsg::Hello { .. } => Err(self.refuse("Hello was already said.").await),
             ClientMsg::Renew { token } => self.authenticate(&token).await,
             ClientMsg::Start { name, email } => {
-                if let Some(live) = &self.live
-                    && live.conversation.status != ConversationStatus::Closed
-                {
-                    let id = live.conversation.id.get();
-                    return self.send(&ServerMsg::Started { conversation: id }).await;
+                // The copy this socket holds may be stale (an agent may have
+                // closed it since): ask the store.
+                if let Some(live) = &self.live {
+                    let current = self.state.chat().conversation(self.site, live.conversation.id, None).await?;
+                    if current.status != ConversationStatus::Closed {
+                        return self.send(&ServerMsg::Started { conversation: current.id.get() }).await;
+                    }
                 }
                 let owner = self.owner.clone().ok_or(End::Gone)?;
                 // Another tab may have started one a moment ago: one conversation, not two.
