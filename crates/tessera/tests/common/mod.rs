@@ -186,3 +186,29 @@ pub async fn assert_jar_matches_registry(client: &fantoccini::Client, registry: 
         }
     }
 }
+
+/// Every `sessionStorage` key of the current document (page or frame) is a
+/// declared storage key: `{site}` stands for a site ID, `*` for any rest.
+pub async fn assert_storage_matches_registry(client: &fantoccini::Client, registry: &serde_json::Value, what: &str) {
+    let keys = client
+        .execute("try { return Object.keys(sessionStorage); } catch (e) { return []; }", vec![])
+        .await
+        .expect("read sessionStorage keys");
+    let declared: Vec<&str> = registry
+        .as_array()
+        .expect("the registry is a list")
+        .iter()
+        .filter(|d| d["storage"] == "session_storage")
+        .filter_map(|d| d["name"].as_str())
+        .collect();
+    let matches = |pattern: &str, key: &str| {
+        let pattern = pattern.replace("{site}", "1001");
+        match pattern.strip_suffix('*') {
+            Some(prefix) => key.starts_with(prefix),
+            None => key == pattern,
+        }
+    };
+    for key in keys.as_array().into_iter().flatten().filter_map(|k| k.as_str()) {
+        assert!(declared.iter().any(|p| matches(p, key)), "{what}: sessionStorage key {key:?} is not declared");
+    }
+}
