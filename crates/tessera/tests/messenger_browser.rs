@@ -319,11 +319,19 @@ async fn messenger_status(client: &Client) -> String {
 }
 
 /// The `src` of the tag's iframe.
+/// The Messenger iframe's `src`, once the tag (loaded `async`) has made it.
 async fn frame_src(client: &Client) -> String {
     client.enter_parent_frame().await.ok();
-    let v = js(client, "const f = document.querySelector('iframe[title=Messenger]'); return f ? f.src : null", vec![])
-        .await;
-    v.as_str().unwrap_or_default().to_owned()
+    let script = "const f = document.querySelector('iframe[title=Messenger]'); return f ? f.src : null";
+    let started = std::time::Instant::now();
+    loop {
+        let v = js(client, script, vec![]).await;
+        match v.as_str() {
+            Some(src) if !src.is_empty() => return src.to_owned(),
+            _ if started.elapsed() > PATIENCE => return String::new(),
+            _ => tokio::time::sleep(POLL).await,
+        }
+    }
 }
 
 /// The tag's cached frame URL (`ts_loader_url_1001` on the shop).
@@ -856,6 +864,26 @@ fn messenger_cookies(cookies: &[Value]) -> Vec<&Value> {
 }
 
 #[tokio::test]
+async fn with_every_cookie_and_storage_blocked_the_chat_still_works_on_the_page() {
+    if !browser_available() {
+        return;
+    }
+    let s = Setup::start(&[]).await;
+    let client = s.browser("nothing-at-all", Options { block_all_site_data: true, ..Options::default() }).await;
+    visit(&client, &s.shop("/")).await;
+    let page_storage =
+        js(&client, "try { sessionStorage.length; return 'usable'; } catch { return 'blocked'; }", vec![]).await;
+    assert_eq!(page_storage, json!("blocked"), "the setting is effective on the page");
+    messenger_send(&client, "No storage anywhere").await;
+    wait_delivered(&client, &["No storage anywhere"]).await;
+    let frame_storage =
+        in_frame(&client, "try { sessionStorage.length; return 'usable'; } catch { return 'blocked'; }").await;
+    assert_eq!(frame_storage, json!("blocked"), "and in the frame");
+    assert!(every_cookie(&client).await.is_empty(), "nothing was stored");
+    client.close().await.ok();
+}
+
+#[tokio::test]
 async fn with_third_party_cookies_blocked_the_chat_still_works_and_survives_navigation() {
     if !browser_available() {
         return;
@@ -911,11 +939,6 @@ async fn make_identity_secret(s: &Setup) -> (Client, String) {
 }
 
 #[tokio::test]
-// Known bug, fails about one run in five under load: a message sent while the
-// frame restarts its session after a refused identity is shown twice (once
-// stored, once stuck at "Sending…"). Run with `--ignored`; fix messenger.js's
-// pending list across session restarts, then remove this attribute.
-#[ignore = "flaky: messenger.js pending message duplicated across a session restart (see comment)"]
 async fn a_verified_user_sees_their_conversations_on_another_device_and_a_forged_identity_is_refused() {
     if !browser_available() {
         return;

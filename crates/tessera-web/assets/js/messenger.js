@@ -499,6 +499,9 @@
     const index = state.pending.findIndex((p) => p.key === message.key);
     if (index < 0) return;
     const [pending] = state.pending.splice(index, 1);
+    // Any other bubble with the same key is the same message.
+    for (const twin of state.pending.filter((p) => p.key === message.key)) twin.el.remove();
+    state.pending = state.pending.filter((p) => p.key !== message.key);
     savePending();
     if (state.tracker.add(message.seq)) {
       // The echo has not come yet: our bubble becomes the message.
@@ -620,6 +623,8 @@
     state.contact = { name: String(name), email: String(email) };
     for (const { key, body } of saved.items) {
       if (typeof key !== "string" || typeof body !== "string") continue;
+      // Restored twice (a second init): one bubble per key.
+      if (state.pending.some((p) => p.key === key)) continue;
       const el = ui.message({ author: "visitor", name: "", body, at: 0 }, true);
       state.pending.push({ key, body, el, socket: null });
     }

@@ -48,6 +48,9 @@ pub struct Options {
     /// cookies still keeps partitioned (CHIPS) cookies and partitioned
     /// third-party storage; this blocks those too.
     pub block_site_data_of: Option<&'static str>,
+    /// Block every site's cookies and storage (the "don't allow sites to
+    /// save data" setting).
+    pub block_all_site_data: bool,
 }
 
 /// A chromedriver on a free port. On drop it kills every browser it started
@@ -109,6 +112,9 @@ impl Driver {
         if let Some(host) = options.block_site_data_of {
             let exceptions = json!({ "cookies": { format!("{host},*"): { "setting": 2 } } });
             cookie_prefs.insert("content_settings".into(), json!({ "exceptions": exceptions }));
+        }
+        if options.block_all_site_data {
+            cookie_prefs.insert("default_content_setting_values".into(), json!({ "cookies": 2 }));
         }
         if !cookie_prefs.is_empty() {
             prefs.insert("profile".into(), cookie_prefs.into());
