@@ -13,7 +13,7 @@ use tessera_core::{DisplayName, Email, Password, PersonId, Role, Timestamp};
 use tessera_session::{CoreError, PasswordChange};
 use tessera_store::{AuditFilter, AuditKind, StoreError};
 
-use super::account::{Done, SessionRow, parse_hash};
+use super::account::{Done, SessionRow, SessionsPage, parse_hash};
 use super::{Layout, format_time, render};
 use crate::csrf::FormToken;
 use crate::ctx::Ctx;
@@ -40,21 +40,16 @@ pub(crate) async fn sessions(
         .iter()
         .map(|r| SessionRow::new(r, live.id_hash(), names.get(&r.person_id).cloned().unwrap_or_default()))
         .collect();
-    render(&AdminSessionsPage {
+    render(&SessionsPage {
         layout: Layout::new::<Admin>(&state, &ctx, "All sessions", Some(&live), csrf),
+        heading: "All sessions of the site".into(),
         notice: done.notice(&ctx.tr),
         rows,
+        show_person: true,
+        revoke_action: "/admin/sessions/revoke".into(),
+        show_devices: false,
+        devices: Vec::new(),
     })
-}
-
-/// The site's sessions: the account page's table with a person column and
-/// the admin links.
-#[derive(Template)]
-#[template(path = "admin_sessions.html")]
-struct AdminSessionsPage {
-    layout: Layout,
-    notice: Option<String>,
-    rows: Vec<SessionRow>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -406,4 +401,4 @@ pub(crate) async fn audit(
     })
 }
 
-super::pages!(AdminSessionsPage, PeoplePage, AuditPage);
+super::pages!(PeoplePage, AuditPage);
