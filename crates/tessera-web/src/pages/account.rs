@@ -104,7 +104,6 @@ pub(crate) async fn overview<I: Iface>(
 pub(crate) struct SessionRow {
     pub id: String,
     pub person: String,
-    pub interface: &'static str,
     pub device: String,
     pub ip: String,
     pub created: String,
@@ -121,7 +120,6 @@ impl SessionRow {
         Self {
             id: hex::encode(r.id_hash.as_bytes()),
             person,
-            interface: r.interface.as_str(),
             device: device_label(r.user_agent.as_deref()),
             ip: r.ip.clone().unwrap_or_else(|| "unknown".into()),
             created: format_time(r.created_at),
