@@ -263,16 +263,32 @@ pub(crate) async fn editor(
     let id: ArticleId = id.parse().map_err(|_| WebError::NotFound)?;
     let site = agent_site(&state, live.person.site_id).await?;
     let article = state.kb().article(site.id, id).await?;
-    let page = EditorPage {
-        layout: Layout::new::<Agent>(&state, &ctx, &title_of(&article, &site), Some(&live), csrf),
-        id,
-        notice: done.notice(&ctx.tr),
+    let categories = category_options(&state, &site, Some(article.category_id)).await?;
+    let columns = columns(&article, &site, None, false);
+    let mut page = editor_page(&state, &ctx, &live, csrf, (&article, &site), categories, columns);
+    page.notice = done.notice(&ctx.tr);
+    render(&page)
+}
+
+/// The editor for `article`, with the given columns (saved or as typed).
+fn editor_page(
+    state: &AppState,
+    ctx: &Ctx,
+    live: &tessera_session::LiveSession,
+    csrf: FormToken,
+    (article, site): (&Article, &Site),
+    categories: Vec<CategoryOption>,
+    columns: Vec<EditorColumn>,
+) -> EditorPage {
+    EditorPage {
+        layout: Layout::new::<Agent>(state, ctx, &title_of(article, site), Some(live), csrf),
+        id: article.id,
+        notice: None,
         error: None,
         published: article.status == ArticleStatus::Published,
-        categories: category_options(&state, &site, Some(article.category_id)).await?,
-        columns: columns(&article, &site, None, false),
-    };
-    render(&page)
+        categories,
+        columns,
+    }
 }
 
 /// The editor's fields: `title.<lang>` and `body.<lang>` for each language,
@@ -312,15 +328,9 @@ pub(crate) async fn save(
     let chosen = form.category.parse::<CategoryId>().ok().or(Some(article.category_id));
     let categories = category_options(&state, &site, chosen).await?;
     let render_form = |error: Option<String>, preview: bool, csrf| -> Result<Response, WebError> {
-        let page = EditorPage {
-            layout: Layout::new::<Agent>(&state, &ctx, &title_of(&article, &site), Some(&live), csrf),
-            id,
-            notice: None,
-            published: article.status == ArticleStatus::Published,
-            categories: categories.clone(),
-            columns: columns(&article, &site, Some(&form), preview),
-            error,
-        };
+        let columns = columns(&article, &site, Some(&form), preview);
+        let mut page = editor_page(&state, &ctx, &live, csrf, (&article, &site), categories.clone(), columns);
+        page.error = error;
         render(&page)
     };
     if form.action == "preview" {
