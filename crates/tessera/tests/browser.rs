@@ -8,87 +8,12 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::Duration;
 
+use common::browser::{Driver, Options, browser_available};
 use common::{PASSWORD, Server, add_user};
-use fantoccini::{Client, ClientBuilder, Locator};
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn browser_available() -> bool {
-    let present = Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists();
-    if !present {
-        assert!(
-            std::env::var_os("TESSERA_REQUIRE_BROWSER").is_none(),
-            "TESSERA_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing"
-        );
-        eprintln!("skipped: install Debian's chromium and chromium-driver to run the browser tests");
-    }
-    present
-}
-
-/// A chromedriver on a free port; killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Driver {
-    async fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        // Owned by the guard from here on, so it is reaped even if start-up fails.
-        let driver = Self { child, url: format!("http://127.0.0.1:{port}") };
-        for _ in 0..100 {
-            if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
-                return driver;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("chromedriver did not start");
-    }
-
-    /// A browser window using `profile` as its user data directory, so a
-    /// second window on the same profile is the same browser, restarted.
-    async fn open(&self, profile: &Path) -> Client {
-        let args = [
-            "--headless=new".to_owned(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-dev-shm-usage".into(),
-            "--no-first-run".into(),
-            "--disable-background-networking".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            format!("--user-data-dir={}", profile.display()),
-        ];
-        let caps = serde_json::json!({
-            "goog:chromeOptions": { "binary": CHROMIUM, "args": args }
-        });
-        let caps = caps.as_object().cloned().expect("an object");
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .expect("a WebDriver session")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use fantoccini::{Client, Locator};
 
 async fn fill(client: &Client, name: &str, value: &str) {
     client.find(Locator::Css(&format!("[name={name}]"))).await.expect(name).send_keys(value).await.expect("type");
@@ -115,25 +40,13 @@ async fn wait_for_path(client: &Client, path: &str) {
     panic!("never reached {path}; at {}", client.current_url().await.expect("url"));
 }
 
+/// The driver kills every browser it started when it drops, also when a
+/// test panics, so no Chromium outlives the test run.
 struct Setup {
     _dir: tempfile::TempDir,
     profile: PathBuf,
     server: Server,
     driver: Driver,
-}
-
-impl Drop for Setup {
-    /// A test that panics never closes its window: kill the browser that uses
-    /// this test's profile, so no Chromium outlives the test run.
-    fn drop(&mut self) {
-        let _ = Command::new("pkill")
-            .arg("-KILL")
-            .arg("-f")
-            // "--": the pattern starts with dashes and is not an option.
-            .arg("--")
-            .arg(format!("--user-data-dir={}", self.profile.display()))
-            .status();
-    }
 }
 
 async fn setup(email: &str) -> Setup {
@@ -151,7 +64,7 @@ async fn chromium_keeps_host_prefixed_secure_http_only_cookies_on_loopback() {
         return;
     }
     let s = setup("dee@example.com").await;
-    let client = s.driver.open(&s.profile).await;
+    let client = s.driver.open(&s.profile, Options::default()).await;
     log_in(&client, &s.server.base, "dee@example.com", true).await;
     let cookies = client.get_all_cookies().await.expect("cookies");
     let find =
@@ -174,13 +87,13 @@ async fn remember_me_keeps_the_person_logged_in_across_a_browser_restart() {
         return;
     }
     let s = setup("eve@example.com").await;
-    let client = s.driver.open(&s.profile).await;
+    let client = s.driver.open(&s.profile, Options::default()).await;
     log_in(&client, &s.server.base, "eve@example.com", true).await;
     client.close().await.expect("quit the browser");
     // Chromium writes its cookie store when it exits; give the process a moment.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let client = s.driver.open(&s.profile).await;
+    let client = s.driver.open(&s.profile, Options::default()).await;
     let before: Vec<String> =
         client.get_all_cookies().await.expect("cookies").iter().map(|c| c.name().to_owned()).collect();
     assert!(!before.contains(&"__Host-ts_portal".to_owned()), "the session cookie died with the browser: {before:?}");
@@ -199,11 +112,11 @@ async fn without_remember_me_a_browser_restart_logs_the_person_out() {
         return;
     }
     let s = setup("fay@example.com").await;
-    let client = s.driver.open(&s.profile).await;
+    let client = s.driver.open(&s.profile, Options::default()).await;
     log_in(&client, &s.server.base, "fay@example.com", false).await;
     client.close().await.expect("quit the browser");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let client = s.driver.open(&s.profile).await;
+    let client = s.driver.open(&s.profile, Options::default()).await;
     client.goto(&format!("{}/account", s.server.base)).await.expect("account");
     assert_eq!(client.current_url().await.expect("url").path(), "/login");
     common::assert_jar_matches_registry(&client, &common::cookie_registry(&s._dir.path().join("data"))).await;
@@ -216,7 +129,7 @@ async fn a_form_posted_from_another_site_cannot_log_the_person_out() {
         return;
     }
     let s = setup("gus@example.com").await;
-    let client = s.driver.open(&s.profile).await;
+    let client = s.driver.open(&s.profile, Options::default()).await;
     log_in(&client, &s.server.base, "gus@example.com", false).await;
 
     // "localhost" is another site than "127.0.0.1" to the browser.
@@ -247,7 +160,7 @@ async fn logging_out_with_the_page_button_ends_the_session() {
         return;
     }
     let s = setup("hal@example.com").await;
-    let client = s.driver.open(&s.profile).await;
+    let client = s.driver.open(&s.profile, Options::default()).await;
     log_in(&client, &s.server.base, "hal@example.com", true).await;
     client.find(Locator::Css("header form button")).await.expect("logout button").click().await.expect("click");
     wait_for_path(&client, "/login").await;
