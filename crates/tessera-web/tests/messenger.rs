@@ -128,6 +128,11 @@ async fn messages_resume_after_a_reconnect_with_nothing_lost_or_repeated() {
     assert_eq!(seqs(&frames), [1], "one message, however often it is sent: {frames:?}");
     let acks: Vec<_> = frames.iter().filter(|f| f["type"] == "ack").map(|f| f["seq"].clone()).collect();
     assert_eq!(acks, [json!(1), json!(1)], "both sends are acknowledged with the same seq");
+    let position = |kind: &str| frames.iter().position(|f| f["type"] == kind);
+    assert!(
+        position("ack") < position("message"),
+        "the sender hears the ack before the echo, so its pending copy is never shown beside it: {frames:?}"
+    );
 
     // The socket dies; meanwhile the agent answers twice.
     drop(ws);

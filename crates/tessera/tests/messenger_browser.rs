@@ -939,13 +939,6 @@ async fn make_identity_secret(s: &Setup) -> (Client, String) {
 }
 
 #[tokio::test]
-// Known bug, fails in about half the runs: after a refused identity, the
-// stranger's first message is shown twice in the Messenger (once delivered,
-// once stuck at "Sending…"; not yet known whether it is stored twice). One bubble per key in
-// `onAck` did not cure it, so the second bubble may come from a second submit
-// or a pending entry re-created across the session restart. Run with
-// `--ignored` while fixing messenger.js; then remove this attribute.
-#[ignore = "flaky: a refused identity's first message is shown twice (see comment)"]
 async fn a_verified_user_sees_their_conversations_on_another_device_and_a_forged_identity_is_refused() {
     if !browser_available() {
         return;

@@ -499,18 +499,15 @@
     const index = state.pending.findIndex((p) => p.key === message.key);
     if (index < 0) return;
     const [pending] = state.pending.splice(index, 1);
-    // Any other bubble with the same key is the same message.
-    for (const twin of state.pending.filter((p) => p.key === message.key)) twin.el.remove();
-    state.pending = state.pending.filter((p) => p.key !== message.key);
     savePending();
     if (state.tracker.add(message.seq)) {
-      // The echo has not come yet: our bubble becomes the message.
+      // The server acks before it echoes: our bubble becomes the message.
       const m = { seq: message.seq, author: "visitor", name: "", body: pending.body, at: Math.floor(Date.now() / 1000) };
       pending.el.remove();
       render(m);
       remember(m);
     } else {
-      pending.el.remove(); // the echo is already on screen
+      pending.el.remove(); // already shown: replayed on a new socket before this resend was acked
     }
   }
 

@@ -245,9 +245,12 @@ impl Connection {
                 match self.state.chat().post(&conversation, Author::Visitor, &body, Some(&key)).await {
                     Ok(appended) => {
                         let seq = appended.message.seq;
-                        // Our own message, in order, even before the hub echoes it.
-                        self.catch_up().await?;
-                        self.send(&ServerMsg::Ack { key: &key, seq }).await
+                        // The ack first: it turns the sender's pending bubble into
+                        // the message, so the echo that follows is already shown
+                        // (echo first would show the message twice until the ack).
+                        self.send(&ServerMsg::Ack { key: &key, seq }).await?;
+                        // Then whatever came before it, so the log has no gap.
+                        self.catch_up().await
                     }
                     Err(e @ ChatError::Store(_)) => Err(e.into()),
                     Err(e) => self.send(&ServerMsg::Error { message: &e.to_string(), key: Some(&key) }).await,
