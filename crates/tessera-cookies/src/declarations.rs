@@ -35,11 +35,19 @@ pub enum CookieId {
     OpenState,
     PageStore,
     FrameStore,
+    MonitorVisitor,
+    MonitorVisitorSession,
+    MonitorSession,
+    LastVisit,
+    ThirdPartyVisitor,
+    ThirdPartyVisitorSession,
+    ThirdPartySession,
+    CrossDomainSession,
 }
 
 impl CookieId {
     /// In discriminant order: [`crate::Registry::get`] indexes by it.
-    pub const ALL: [CookieId; 19] = [
+    pub const ALL: [CookieId; 27] = [
         Self::PortalSession,
         Self::AgentSession,
         Self::AdminSession,
@@ -59,6 +67,14 @@ impl CookieId {
         Self::OpenState,
         Self::PageStore,
         Self::FrameStore,
+        Self::MonitorVisitor,
+        Self::MonitorVisitorSession,
+        Self::MonitorSession,
+        Self::LastVisit,
+        Self::ThirdPartyVisitor,
+        Self::ThirdPartyVisitorSession,
+        Self::ThirdPartySession,
+        Self::CrossDomainSession,
     ];
 
     /// A stable key naming the cookie's purpose in translation catalogues
@@ -84,6 +100,14 @@ impl CookieId {
             Self::OpenState => "open-state",
             Self::PageStore => "page-store",
             Self::FrameStore => "frame-store",
+            Self::MonitorVisitor => "monitor-visitor",
+            Self::MonitorVisitorSession => "monitor-visitor-session",
+            Self::MonitorSession => "monitor-session",
+            Self::LastVisit => "last-visit",
+            Self::ThirdPartyVisitor => "third-party-visitor",
+            Self::ThirdPartyVisitorSession => "third-party-visitor-session",
+            Self::ThirdPartySession => "third-party-session",
+            Self::CrossDomainSession => "cross-domain-session",
         }
     }
 
@@ -136,6 +160,20 @@ impl CookieId {
             set_by: SetBy::Script,
             http_only: false,
             ..essential_session(base, purpose, &[Users], SameSite::Lax)
+        };
+        // Visitor monitoring on customers' websites: optional, per site (the
+        // site ID is in every name, so two sites' tags on a page never collide).
+        let monitor_first_party = |base: &'static str, persistent: bool, purpose| Declaration {
+            lifetime: if persistent { Lifetime::Persistent } else { Lifetime::Session },
+            max_age_seconds: persistent.then(|| config.visitor_max_age.as_secs().min(MAX_BROWSER_AGE)),
+            ..loader(base, purpose)
+        };
+        let monitor_third_party = |base: &'static str, persistent: bool, partitioned: bool, purpose| Declaration {
+            category: Category::Optional,
+            lifetime: if persistent { Lifetime::Persistent } else { Lifetime::Session },
+            max_age_seconds: persistent.then(|| config.visitor_max_age.as_secs().min(MAX_BROWSER_AGE)),
+            partitioned,
+            ..messenger(base, purpose)
         };
         let storage = |base: &'static str, purpose| Declaration {
             set_by: SetBy::Script,
@@ -281,6 +319,64 @@ impl CookieId {
                      sent with the name and email you gave. Gone when the tab closes.",
                 )
             },
+            Self::MonitorVisitor => monitor_first_party(
+                "ts_vid_{site}",
+                true,
+                "Set by the Tessera tag on a website whose visitor monitoring uses first-party cookies \
+                 (or as the fallback when third-party cookies are blocked), only with your consent: a \
+                 random token that recognises this browser when you come back to that website.",
+            ),
+            Self::MonitorVisitorSession => monitor_first_party(
+                "ts_vids_{site}",
+                false,
+                "Set by the Tessera tag, only with your consent, on a website that recognises visitors \
+                 only until the browser closes: a random token for this browser, never kept longer.",
+            ),
+            Self::MonitorSession => monitor_first_party(
+                "ts_sid_{site}",
+                false,
+                "Set by the Tessera tag, only with your consent: a random token naming your current \
+                 visit to that website, so the pages you see in it are counted as one visit.",
+            ),
+            Self::LastVisit => monitor_first_party(
+                "ts_last_{site}",
+                true,
+                "Set by the Tessera tag, only with your consent: when you last visited that website, \
+                 signed by Tessera, so that a returning visit is recognised (and the days since the \
+                 last one counted) even where no visitor token is kept.",
+            ),
+            Self::ThirdPartyVisitor => monitor_third_party(
+                "ts_tp_vid_{site}",
+                true,
+                true,
+                "Set by Tessera on a website whose visitor monitoring uses third-party cookies, only \
+                 with your consent: a random token that recognises this browser when you come back to \
+                 that website. Kept separately for each website (partitioned).",
+            ),
+            Self::ThirdPartyVisitorSession => monitor_third_party(
+                "ts_tp_vids_{site}",
+                false,
+                true,
+                "Like the previous one, for websites that recognise visitors only until the browser \
+                 closes. Kept separately for each website (partitioned).",
+            ),
+            Self::ThirdPartySession => monitor_third_party(
+                "ts_tp_sid_{site}",
+                false,
+                true,
+                "Set by Tessera, only with your consent: a random token naming your current visit to \
+                 a website whose monitoring uses third-party cookies. Kept separately for each website \
+                 (partitioned).",
+            ),
+            Self::CrossDomainSession => monitor_third_party(
+                "ts_xd_sid_{site}",
+                false,
+                false,
+                "Set by Tessera, only with your consent, for a company whose monitoring follows one \
+                 visit across several of its own websites: a random token naming the current visit, \
+                 readable on each of them. Not partitioned, so it works only where your browser allows \
+                 third-party cookies; gone when the browser closes.",
+            ),
         };
         // SameSite=None is only valid with Secure (browsers and the cookie crate insist).
         d.secure = config.secure || d.same_site == SameSite::None;

@@ -10,6 +10,7 @@ mod declarations;
 mod render;
 mod scan;
 
+use std::fmt;
 use std::time::Duration;
 
 use cookie::{Cookie, SameSite as CookieSameSite};
@@ -149,8 +150,29 @@ impl Registry {
 
     /// The cookie `id` carrying `value`, with exactly its declared attributes.
     pub fn set(&self, id: CookieId, value: String) -> Cookie<'static> {
+        self.build(id, self.get(id).name.clone(), value)
+    }
+
+    /// Like [`Self::set`], for a cookie whose name holds the site ID (`{site}`).
+    pub fn set_for_site(&self, id: CookieId, site: impl fmt::Display, value: String) -> Cookie<'static> {
+        self.build(id, self.name_for_site(id, site), value)
+    }
+
+    /// A deleting cookie for [`Self::set_for_site`]'s.
+    pub fn clear_for_site(&self, id: CookieId, site: impl fmt::Display) -> Cookie<'static> {
+        let mut c = self.set_for_site(id, site, String::new());
+        c.set_max_age(cookie::time::Duration::ZERO);
+        c
+    }
+
+    /// The deployed name of `id` for `site` (`{site}` replaced).
+    pub fn name_for_site(&self, id: CookieId, site: impl fmt::Display) -> String {
+        self.get(id).name.replace("{site}", &site.to_string())
+    }
+
+    fn build(&self, id: CookieId, name: String, value: String) -> Cookie<'static> {
         let d = self.get(id);
-        let mut c = Cookie::build((d.name.clone(), value))
+        let mut c = Cookie::build((name, value))
             .path(d.path)
             .http_only(d.http_only)
             .secure(d.secure)
@@ -180,7 +202,7 @@ impl Registry {
         let d = self
             .declarations
             .iter()
-            .find(|d| d.name == c.name() && d.storage == Storage::Cookie && d.set_by == SetBy::Server)
+            .find(|d| name_matches(&d.name, c.name()) && d.storage == Storage::Cookie && d.set_by == SetBy::Server)
             .ok_or_else(|| CheckError::Undeclared(c.name().to_owned()))?;
         let mismatch = |attribute, declared: String, actual: String| {
             Err(CheckError::Mismatch { name: d.name.clone(), attribute, declared, actual })
@@ -216,6 +238,17 @@ impl Registry {
     }
 }
 
+/// Whether `actual` is the declared name, with `{site}` standing for a site ID (digits).
+pub fn name_matches(declared: &str, actual: &str) -> bool {
+    match declared.split_once("{site}") {
+        None => declared == actual,
+        Some((before, after)) => actual
+            .strip_prefix(before)
+            .and_then(|rest| rest.strip_suffix(after))
+            .is_some_and(|site| !site.is_empty() && site.bytes().all(|b| b.is_ascii_digit())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +260,22 @@ mod tests {
             remember_agent_max_age: Duration::from_secs(14 * 86_400),
             visitor_max_age: Duration::from_secs(365 * 86_400),
         })
+    }
+
+    #[test]
+    fn per_site_names_are_set_and_checked_with_the_site_id_in_them() {
+        let r = registry(true);
+        let c = r.set_for_site(CookieId::ThirdPartyVisitor, 1001, "x".into());
+        assert_eq!(c.name(), "__Host-ts_tp_vid_1001");
+        assert_eq!(r.check_set_cookie(&c.to_string()), Ok(()));
+        assert_eq!(r.check_set_cookie(&r.clear_for_site(CookieId::CrossDomainSession, 7).to_string()), Ok(()));
+        assert!(name_matches("ts_sid_{site}", "ts_sid_42"));
+        assert!(!name_matches("ts_sid_{site}", "ts_sid_"));
+        assert!(!name_matches("ts_sid_{site}", "ts_sid_4x"));
+        assert!(!name_matches("ts_sid_{site}", "ts_sid_42_"));
+        let mut wrong = r.set_for_site(CookieId::ThirdPartyVisitor, 1001, "x".into());
+        wrong.set_partitioned(false);
+        assert!(r.check_set_cookie(&wrong.to_string()).is_err(), "attributes still count");
     }
 
     #[test]
@@ -259,9 +308,12 @@ mod tests {
                 .into_iter()
                 .filter(|id| r.get(*id).set_by == SetBy::Server && r.get(*id).storage == Storage::Cookie);
             for id in server_cookies {
-                let set = r.set(id, "v".into()).to_string();
+                let per_site = r.get(id).name.contains("{site}");
+                let set = if per_site { r.set_for_site(id, 1001, "v".into()) } else { r.set(id, "v".into()) };
+                let set = set.to_string();
                 assert_eq!(r.check_set_cookie(&set), Ok(()), "{set}");
-                let clear = r.clear(id).to_string();
+                let clear = if per_site { r.clear_for_site(id, 1001) } else { r.clear(id) };
+                let clear = clear.to_string();
                 assert_eq!(r.check_set_cookie(&clear), Ok(()), "{clear}");
             }
         }

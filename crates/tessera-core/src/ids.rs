@@ -116,6 +116,8 @@ row_id!(
     /// A Messenger conversation between a visitor and a site's agents.
     ConversationId,
     MessageId,
+    /// One visit of a visitor to a site with the tag (a monitoring session).
+    MonitorSessionId,
 );
 
 /// An email address, trimmed and lower-cased so that lookups are exact.

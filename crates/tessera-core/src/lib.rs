@@ -12,11 +12,11 @@ mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use ids::{
-    ArticleId, CategoryId, CommentId, ConversationId, DisplayName, Email, Interface, Language, MessageId, ParseError,
-    PersonId, Role, SiteId, VisitorId,
+    ArticleId, CategoryId, CommentId, ConversationId, DisplayName, Email, Interface, Language, MessageId,
+    MonitorSessionId, ParseError, PersonId, Role, SiteId, VisitorId,
 };
 pub use secret::{Password, SecretKey, SecretKey32};
 pub use site::{ConsentMode, HostName, Origin, SolutionType};
 pub use token::{
-    ConsentToken, RememberToken, Selector, SessionToken, TokenHash, Validator, VisitorToken, random_bytes,
+    ConsentToken, MonitorToken, RememberToken, Selector, SessionToken, TokenHash, Validator, VisitorToken, random_bytes,
 };

@@ -103,6 +103,10 @@ opaque_token!(
     VisitorToken
 );
 opaque_token!(
+    /// Names a monitoring session (one visit) in the tag's session cookies.
+    MonitorToken
+);
+opaque_token!(
     /// Names a recorded consent choice in the consent cookie, so the cookie
     /// itself holds nothing but a random value.
     ConsentToken

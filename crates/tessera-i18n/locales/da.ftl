@@ -146,6 +146,14 @@ cookie-purpose-tab-id = Sessionslager på et websted, der indlejrer Messenger: e
 cookie-purpose-open-state = Sessionslager på et websted, der indlejrer Messenger: om chatvinduet er åbent, så det forbliver åbent, når du går fra side til side. Forsvinder, når fanen lukkes.
 cookie-purpose-page-store = Sessionslager på et websted, der indlejrer Messenger, som kun bruges, når din browser blokerer chatvinduets eget lager: chattens besøgstoken, samtalen, hvad du har set, og dit svar om samtykke (aldrig beskederne). Forsvinder, når fanen lukkes.
 cookie-purpose-frame-store = Chatvinduets sessionslager: samtalen, hvad du har set, nylige beskeder, dit svar om samtykke, chattens besøgstoken og beskeder, der endnu ikke er sendt, med det navn og den e-mail, du har angivet. Forsvinder, når fanen lukkes.
+cookie-purpose-monitor-visitor = Sættes af Tessera-tagget på et websted, hvis besøgsovervågning bruger førstepartscookies (eller som reserve, når tredjepartscookies er blokeret), kun med dit samtykke: et tilfældigt token, der genkender denne browser, når du vender tilbage til webstedet.
+cookie-purpose-monitor-visitor-session = Sættes af Tessera-tagget, kun med dit samtykke, på et websted, der kun genkender besøgende, indtil browseren lukkes: et tilfældigt token for denne browser, aldrig gemt længere.
+cookie-purpose-monitor-session = Sættes af Tessera-tagget, kun med dit samtykke: et tilfældigt token for dit nuværende besøg på webstedet, så de sider, du ser, tælles som ét besøg.
+cookie-purpose-last-visit = Sættes af Tessera-tagget, kun med dit samtykke: hvornår du sidst besøgte webstedet, signeret af Tessera, så et tilbagevendende besøg genkendes (og dagene siden det sidste tælles), også hvor intet besøgstoken gemmes.
+cookie-purpose-third-party-visitor = Sættes af Tessera på et websted, hvis besøgsovervågning bruger tredjepartscookies, kun med dit samtykke: et tilfældigt token, der genkender denne browser, når du vender tilbage til webstedet. Gemmes separat for hvert websted (partitioneret).
+cookie-purpose-third-party-visitor-session = Som den forrige, for websteder, der kun genkender besøgende, indtil browseren lukkes. Gemmes separat for hvert websted (partitioneret).
+cookie-purpose-third-party-session = Sættes af Tessera, kun med dit samtykke: et tilfældigt token for dit nuværende besøg på et websted, hvis overvågning bruger tredjepartscookies. Gemmes separat for hvert websted (partitioneret).
+cookie-purpose-cross-domain-session = Sættes af Tessera, kun med dit samtykke, for en virksomhed, hvis overvågning følger ét besøg på tværs af flere af dens egne websteder: et tilfældigt token for det nuværende besøg, læsbart på hvert af dem. Ikke partitioneret, så det virker kun, hvor din browser tillader tredjepartscookies; forsvinder, når browseren lukkes.
 cookie-storage-session = sessionslager
 
 ## Logging in, registering and the account page

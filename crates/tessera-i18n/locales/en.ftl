@@ -147,6 +147,14 @@ cookie-purpose-tab-id = Session storage on a website that embeds the Messenger: 
 cookie-purpose-open-state = Session storage on a website that embeds the Messenger: whether the chat window is open, so it stays open as you move from page to page. Gone when the tab closes.
 cookie-purpose-page-store = Session storage on a website that embeds the Messenger, used only when your browser blocks the chat window’s own storage: the chat’s visitor token, the conversation, what you have seen and your consent answer (never the messages). Gone when the tab closes.
 cookie-purpose-frame-store = Session storage of the chat window: the conversation, what you have seen, recent messages, your consent answer, the chat’s visitor token, and any message not yet sent with the name and email you gave. Gone when the tab closes.
+cookie-purpose-monitor-visitor = Set by the Tessera tag on a website whose visitor monitoring uses first-party cookies (or as the fallback when third-party cookies are blocked), only with your consent: a random token that recognises this browser when you come back to that website.
+cookie-purpose-monitor-visitor-session = Set by the Tessera tag, only with your consent, on a website that recognises visitors only until the browser closes: a random token for this browser, never kept longer.
+cookie-purpose-monitor-session = Set by the Tessera tag, only with your consent: a random token naming your current visit to that website, so the pages you see in it are counted as one visit.
+cookie-purpose-last-visit = Set by the Tessera tag, only with your consent: when you last visited that website, signed by Tessera, so that a returning visit is recognised (and the days since the last one counted) even where no visitor token is kept.
+cookie-purpose-third-party-visitor = Set by Tessera on a website whose visitor monitoring uses third-party cookies, only with your consent: a random token that recognises this browser when you come back to that website. Kept separately for each website (partitioned).
+cookie-purpose-third-party-visitor-session = Like the previous one, for websites that recognise visitors only until the browser closes. Kept separately for each website (partitioned).
+cookie-purpose-third-party-session = Set by Tessera, only with your consent: a random token naming your current visit to a website whose monitoring uses third-party cookies. Kept separately for each website (partitioned).
+cookie-purpose-cross-domain-session = Set by Tessera, only with your consent, for a company whose monitoring follows one visit across several of its own websites: a random token naming the current visit, readable on each of them. Not partitioned, so it works only where your browser allows third-party cookies; gone when the browser closes.
 cookie-storage-session = session storage
 
 ## Logging in, registering and the account page

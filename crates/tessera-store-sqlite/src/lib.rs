@@ -17,7 +17,8 @@
 //! articles, with full-text search over FTS5 in `search`), `engagement`
 //! (votes, comments) and `visitors` (visitors, page views, activity, consent)
 //! for the Help Center; `chat` (conversations, numbered messages, identity
-//! secrets) for the Messenger. `convert` turns row values back into domain
+//! secrets) for the Messenger; `monitor` (visits, page views written in
+//! batches, erasure and merging of visitors) for visitor monitoring. `convert` turns row values back into domain
 //! types.
 
 mod audit;
@@ -25,6 +26,7 @@ mod chat;
 mod convert;
 mod engagement;
 mod knowledge_base;
+mod monitor;
 mod people;
 mod remember;
 mod search;

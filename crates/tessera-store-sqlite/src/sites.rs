@@ -7,16 +7,17 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, Transaction};
 use tessera_core::{HostName, SiteId, Timestamp};
-use tessera_store::{Site, SiteSettings, SiteStore, StoreError, StoreResult};
+use tessera_store::{MonitoringSettings, Site, SiteSettings, SiteStore, StoreError, StoreResult};
 
 use crate::convert::{
-    consent_mode, get, host_name, join_lines, language, languages, origins, site_id, site_param, solution_type,
+    consent_mode, count, get, host_name, join_lines, language, languages, origins, site_id, site_param, solution_type,
     timestamp,
 };
 use crate::{SqliteStore, backend, conflict_or_backend};
 
 const SELECT: &str = "SELECT s.id, s.name, s.languages, s.default_language, s.embed_origins, s.solution_type, \
-                      s.consent_mode, s.registration_open, s.created_at, s.updated_at FROM sites s";
+                      s.consent_mode, s.registration_open, s.monitor_idle_minutes, s.monitor_retention_days, \
+                      s.cookieless_counting, s.full_ip, s.created_at, s.updated_at FROM sites s";
 
 /// A site row; `hosts` are filled in from `site_hosts` afterwards.
 fn site_from_row(row: &SqliteRow) -> StoreResult<Site> {
@@ -31,6 +32,12 @@ fn site_from_row(row: &SqliteRow) -> StoreResult<Site> {
             solution_type: solution_type(row, "solution_type")?,
             consent_mode: consent_mode(row, "consent_mode")?,
             registration_open: get(row, "registration_open")?,
+            monitoring: MonitoringSettings {
+                idle_minutes: count(row, "monitor_idle_minutes")?,
+                retention_days: count(row, "monitor_retention_days")?,
+                cookieless_counting: get(row, "cookieless_counting")?,
+                full_ip: get(row, "full_ip")?,
+            },
         },
         created_at: timestamp(row, "created_at")?,
         updated_at: timestamp(row, "updated_at")?,
@@ -46,6 +53,24 @@ fn settings_columns(s: &SiteSettings) -> (String, String, String, &'static str, 
         s.solution_type.as_str(),
         s.consent_mode.as_str(),
     )
+}
+
+/// Writes the monitoring settings (columns kept apart from the INSERT and
+/// UPDATE above so those stay readable).
+async fn write_monitoring(tx: &mut Transaction<'_, Sqlite>, id: SiteId, m: &MonitoringSettings) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE sites SET monitor_idle_minutes = ?, monitor_retention_days = ?, cookieless_counting = ?, full_ip = ?
+         WHERE id = ?",
+    )
+    .bind(i64::from(m.idle_minutes))
+    .bind(i64::from(m.retention_days))
+    .bind(m.cookieless_counting)
+    .bind(m.full_ip)
+    .bind(site_param(id))
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
 }
 
 /// Inserts the site's hosts (sorted, without duplicates); a host of another
@@ -149,6 +174,7 @@ impl SiteStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict_or_backend("site"))?;
+        write_monitoring(&mut tx, id, &settings.monitoring).await?;
         insert_hosts(&mut tx, id, &settings.hosts).await?;
         tx.commit().await.map_err(backend)?;
         self.existing_site(id, "create_site").await
@@ -183,6 +209,7 @@ impl SiteStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+        write_monitoring(&mut tx, id, &settings.monitoring).await?;
         insert_hosts(&mut tx, id, &settings.hosts).await?;
         tx.commit().await.map_err(backend)?;
         Ok(true)

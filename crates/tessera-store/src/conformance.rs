@@ -44,6 +44,10 @@ pub use help_center::*;
 mod chat;
 pub use chat::*;
 
+// Visitor monitoring's checks (visits, page views, erasure, merging).
+mod monitor;
+pub use monitor::*;
+
 /// Expands into one `#[tokio::test]` per conformance check, each given a
 /// fresh store by awaiting `$make` (see the [module docs](crate::conformance)).
 #[macro_export]
@@ -111,6 +115,13 @@ macro_rules! conformance_tests {
             transfer_needs_the_current_holder,
             close_is_once,
             identity_secret_is_replaced_on_rotation,
+            monitoring_settings_round_trip,
+            visits_are_numbered_per_visitor_and_know_the_previous_one,
+            page_events_are_written_in_batches_and_move_their_visit_forward_only,
+            live_sessions_are_the_sites_recent_visits_newest_first,
+            purge_page_events_drops_only_the_sites_old_views,
+            erasing_a_visitor_removes_its_visits_views_and_guest_conversations,
+            merging_visitors_moves_visits_and_conversations_within_a_site,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {

@@ -21,6 +21,7 @@ pub struct SiteSettings {
     pub consent_mode: ConsentMode,
     /// Whether visitors may create their own Help Center accounts.
     pub registration_open: bool,
+    pub monitoring: crate::MonitoringSettings,
 }
 
 impl SiteSettings {
@@ -36,6 +37,7 @@ impl SiteSettings {
             solution_type: SolutionType::default(),
             consent_mode: ConsentMode::default(),
             registration_open: true,
+            monitoring: crate::MonitoringSettings::default(),
         }
     }
 }

@@ -16,6 +16,7 @@
 
 mod chat;
 mod help_center;
+mod monitor;
 mod records;
 
 #[cfg(feature = "conformance")]
@@ -29,6 +30,7 @@ use tessera_core::{
 
 pub use chat::*;
 pub use help_center::*;
+pub use monitor::*;
 pub use records::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -337,6 +339,7 @@ pub trait Store:
     + EngagementStore
     + VisitorStore
     + ConversationStore
+    + MonitorStore
     + std::fmt::Debug
     + Send
     + Sync
@@ -355,6 +358,7 @@ impl<T> Store for T where
         + EngagementStore
         + VisitorStore
         + ConversationStore
+        + MonitorStore
         + std::fmt::Debug
         + Send
         + Sync

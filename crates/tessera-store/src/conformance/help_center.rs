@@ -139,6 +139,7 @@ pub async fn site_settings_round_trip_and_hosts_are_unique_across_sites<S: Store
         solution_type: SolutionType::FirstPartySession,
         consent_mode: ConsentMode::OptOut,
         registration_open: false,
+        monitoring: crate::MonitoringSettings::default(),
     };
     let created = store.create_site(site_id(1001), &acme, at(10)).await.expect("create_site");
     let expected = Site { id: site_id(1001), settings: acme.clone(), created_at: at(10), updated_at: at(10) };

@@ -15,7 +15,7 @@ use http::StatusCode;
 use tessera_core::{ConsentMode, DisplayName, HostName, Language, Origin, SiteId, SolutionType};
 use tessera_i18n::Catalog;
 use tessera_session::LiveSession;
-use tessera_store::{Site, SiteSettings, StoreError};
+use tessera_store::{MonitoringSettings, Site, SiteSettings, StoreError};
 
 use super::cookies::TrLabels;
 use super::{Layout, render};
@@ -263,6 +263,10 @@ struct Fields {
     solution_types: Vec<Choice>,
     consent_modes: Vec<Choice>,
     registration_open: bool,
+    idle_minutes: String,
+    retention_days: String,
+    cookieless_counting: bool,
+    full_ip: bool,
 }
 
 impl Fields {
@@ -298,6 +302,10 @@ impl Fields {
                 })
                 .into(),
             registration_open: input.registration_open,
+            idle_minutes: input.idle_minutes.clone(),
+            retention_days: input.retention_days.clone(),
+            cookieless_counting: input.cookieless_counting,
+            full_ip: input.full_ip,
         }
     }
 }
@@ -391,6 +399,10 @@ struct SiteInput {
     solution_type: String,
     consent_mode: String,
     registration_open: bool,
+    idle_minutes: String,
+    retention_days: String,
+    cookieless_counting: bool,
+    full_ip: bool,
 }
 
 impl SiteInput {
@@ -404,12 +416,22 @@ impl SiteInput {
             solution_type: s.solution_type.as_str().to_owned(),
             consent_mode: s.consent_mode.as_str().to_owned(),
             registration_open: s.registration_open,
+            idle_minutes: s.monitoring.idle_minutes.to_string(),
+            retention_days: s.monitoring.retention_days.to_string(),
+            cookieless_counting: s.monitoring.cookieless_counting,
+            full_ip: s.monitoring.full_ip,
         }
     }
 
     /// From the posted pairs (checkboxes repeat `languages`).
     fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        let mut input = Self::default();
+        // A form without the monitoring fields (an older page) keeps the defaults.
+        let defaults = MonitoringSettings::default();
+        let mut input = Self {
+            idle_minutes: defaults.idle_minutes.to_string(),
+            retention_days: defaults.retention_days.to_string(),
+            ..Self::default()
+        };
         for (key, value) in pairs {
             match key.as_str() {
                 "name" => input.name = value,
@@ -420,6 +442,10 @@ impl SiteInput {
                 "solution_type" => input.solution_type = value,
                 "consent_mode" => input.consent_mode = value,
                 "registration_open" => input.registration_open = !value.is_empty(),
+                "idle_minutes" => input.idle_minutes = value,
+                "retention_days" => input.retention_days = value,
+                "cookieless_counting" => input.cookieless_counting = !value.is_empty(),
+                "full_ip" => input.full_ip = value == "full",
                 _ => {}
             }
         }
@@ -455,6 +481,22 @@ impl SiteInput {
         let solution_type =
             SolutionType::parse(&self.solution_type).map_err(|e| format!("Cookie solution type: {e}."))?;
         let consent_mode = ConsentMode::parse(&self.consent_mode).map_err(|e| format!("Consent mode: {e}."))?;
+        let number = |label: &str, text: &str, range: std::ops::RangeInclusive<u32>| {
+            text.trim().parse::<u32>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+                format!(
+                    "{label}: \"{}\" is not a whole number from {} to {}.",
+                    shorten(text),
+                    range.start(),
+                    range.end()
+                )
+            })
+        };
+        let monitoring = MonitoringSettings {
+            idle_minutes: number("Visit ends after", &self.idle_minutes, MonitoringSettings::IDLE_MINUTES)?,
+            retention_days: number("Keep page views for", &self.retention_days, MonitoringSettings::RETENTION_DAYS)?,
+            cookieless_counting: self.cookieless_counting,
+            full_ip: self.full_ip,
+        };
         Ok(SiteSettings {
             name: name.as_str().to_owned(),
             hosts,
@@ -464,6 +506,7 @@ impl SiteInput {
             solution_type,
             consent_mode,
             registration_open: self.registration_open,
+            monitoring,
         })
     }
 }

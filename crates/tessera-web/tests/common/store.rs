@@ -13,15 +13,16 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use tessera_core::{
-    ArticleId, CategoryId, CommentId, ConversationId, Email, HostName, Interface, Language, PersonId, Role, Selector,
-    SiteId, Timestamp, TokenHash, VisitorId,
+    ArticleId, CategoryId, CommentId, ConversationId, Email, HostName, Interface, Language, MonitorSessionId, PersonId,
+    Role, Selector, SiteId, Timestamp, TokenHash, VisitorId,
 };
 use tessera_store::{
     Activity, Actor, Appended, Article, ArticleStatus, AuditEntry, AuditEvent, AuditFilter, AuditStore, Author,
     Category, CategoryName, ChatMessage, ChatOwner, Comment, CommentStatus, ConsentRecord, Conversation,
-    ConversationStore, EngagementStore, KnowledgeBaseStore, NewComment, NewConversation, NewPerson, PageView, Person,
-    PersonStore, RememberRecord, RememberStore, SearchHit, SessionRecord, SessionStore, Site, SiteSettings, SiteStore,
-    StoreResult, ThrottleRecord, ThrottleStore, Translation, Visitor, VisitorStore, VoteTotals,
+    ConversationStore, EngagementStore, KnowledgeBaseStore, MonitorSession, MonitorStore, NewComment, NewConversation,
+    NewMonitorSession, NewPerson, PageEvent, PageView, Person, PersonStore, RememberRecord, RememberStore, SearchHit,
+    SessionRecord, SessionStore, Site, SiteSettings, SiteStore, StoreResult, ThrottleRecord, ThrottleStore,
+    Translation, Visitor, VisitorStore, VoteTotals,
 };
 use tessera_store_sqlite::SqliteStore;
 use tokio::sync::oneshot;
@@ -197,6 +198,19 @@ delegate!(VisitorStore {
     read fn activity(id: VisitorId, limit: u32) -> StoreResult<Vec<Activity>>;
     write fn record_consent(record: &ConsentRecord) -> StoreResult<()>;
     read fn consent(token: &TokenHash) -> StoreResult<Option<ConsentRecord>>;
+});
+
+delegate!(MonitorStore {
+    read fn monitor_session(site: SiteId, token: &TokenHash) -> StoreResult<Option<MonitorSession>>;
+    write fn start_monitor_session(new: &NewMonitorSession<'_>) -> StoreResult<MonitorSession>;
+    write fn record_page_events(events: &[PageEvent]) -> StoreResult<()>;
+    read fn live_sessions(site: SiteId, since: Timestamp, limit: u32) -> StoreResult<Vec<MonitorSession>>;
+    read fn sessions_of_visitor(visitor: VisitorId, limit: u32) -> StoreResult<Vec<MonitorSession>>;
+    read fn page_events_of_session(session: MonitorSessionId, limit: u32) -> StoreResult<Vec<PageEvent>>;
+    read fn anonymous_page_events(site: SiteId, since: Timestamp) -> StoreResult<u64>;
+    write fn purge_page_events(site: SiteId, before: Timestamp) -> StoreResult<u64>;
+    write fn erase_visitor(visitor: VisitorId) -> StoreResult<bool>;
+    write fn merge_visitors(from: VisitorId, into: VisitorId) -> StoreResult<bool>;
 });
 
 delegate!(ConversationStore {
