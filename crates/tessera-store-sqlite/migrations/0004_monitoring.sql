@@ -35,3 +35,13 @@ CREATE TABLE page_events (
 );
 CREATE INDEX page_events_by_session ON page_events (session_id, id);
 CREATE INDEX page_events_by_site_at ON page_events (site_id, at);
+
+-- The tag's visitor tokens: one per place a browser keeps one (a customer
+-- domain's first-party cookie, the third-party cookie), all naming the same
+-- visitor when the cross-domain visit links them.
+CREATE TABLE monitor_visitor_tokens (
+    token_hash BLOB    PRIMARY KEY NOT NULL,
+    visitor_id INTEGER NOT NULL REFERENCES visitors (id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX monitor_visitor_tokens_by_visitor ON monitor_visitor_tokens (visitor_id);

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
 use tessera_core::{MonitorSessionId, SiteId, Timestamp, TokenHash, VisitorId};
-use tessera_store::{MonitorSession, MonitorStore, NewMonitorSession, PageEvent, StoreResult};
+use tessera_store::{MonitorSession, MonitorStore, NewMonitorSession, PageEvent, StoreResult, Visitor};
 
 use crate::convert::{count, count64, get, opt_visitor_id, site_id, site_param, timestamp, visitor_id};
 use crate::{SqliteStore, backend, conflict_or_backend};
@@ -58,6 +58,40 @@ impl SqliteStore {
 
 #[async_trait]
 impl MonitorStore for SqliteStore {
+    async fn add_visitor_token(&self, visitor: VisitorId, token: &TokenHash, now: Timestamp) -> StoreResult<()> {
+        sqlx::query("INSERT INTO monitor_visitor_tokens (token_hash, visitor_id, created_at) VALUES (?, ?, ?)")
+            .bind(token.as_bytes().as_slice())
+            .bind(visitor.get())
+            .bind(now.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(conflict_or_backend("visitor token"))?;
+        Ok(())
+    }
+
+    async fn visitor_by_monitor_token(&self, site: SiteId, token: &TokenHash) -> StoreResult<Option<Visitor>> {
+        let row = sqlx::query(
+            "SELECT v.id, v.site_id, v.person_id, v.persistent, v.created_at, v.last_seen_at
+             FROM monitor_visitor_tokens t JOIN visitors v ON v.id = t.visitor_id
+             WHERE t.token_hash = ? AND v.site_id = ?",
+        )
+        .bind(token.as_bytes().as_slice())
+        .bind(site_param(site))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(crate::visitors::visitor_from_row).transpose()
+    }
+
+    async fn drop_visitor_token(&self, token: &TokenHash) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM monitor_visitor_tokens WHERE token_hash = ?")
+            .bind(token.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn monitor_session(&self, site: SiteId, token: &TokenHash) -> StoreResult<Option<MonitorSession>> {
         let row = sqlx::query(&format!("{SELECT} WHERE token_hash = ? AND site_id = ?"))
             .bind(token.as_bytes().as_slice())
@@ -235,6 +269,7 @@ impl MonitorStore for SqliteStore {
             "UPDATE page_views SET visitor_id = ?2 WHERE visitor_id = ?1",
             "UPDATE page_events SET visitor_id = ?2 WHERE visitor_id = ?1",
             "UPDATE monitor_sessions SET visitor_id = ?2 WHERE visitor_id = ?1",
+            "UPDATE monitor_visitor_tokens SET visitor_id = ?2 WHERE visitor_id = ?1",
             // A guest vote on an article both voted on: the one kept wins.
             "DELETE FROM votes WHERE visitor_id = ?1 AND person_id IS NULL
                AND article_id IN (SELECT article_id FROM votes WHERE visitor_id = ?2 AND person_id IS NULL)",

@@ -15,7 +15,7 @@ use crate::{SqliteStore, backend, conflict_or_backend};
 
 const SELECT: &str = "SELECT id, site_id, person_id, persistent, created_at, last_seen_at FROM visitors";
 
-fn visitor_from_row(row: &SqliteRow) -> StoreResult<Visitor> {
+pub(crate) fn visitor_from_row(row: &SqliteRow) -> StoreResult<Visitor> {
     Ok(Visitor {
         id: visitor_id(row, "id")?,
         site_id: site_id(row, "site_id")?,

@@ -122,6 +122,7 @@ macro_rules! conformance_tests {
             purge_page_events_drops_only_the_sites_old_views,
             erasing_a_visitor_removes_its_visits_views_and_guest_conversations,
             merging_visitors_moves_visits_and_conversations_within_a_site,
+            a_visitor_can_have_several_monitoring_tokens_each_on_its_site,
         );
     };
     (@each $make:expr; $($check:ident),+ $(,)?) => {

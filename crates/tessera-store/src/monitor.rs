@@ -78,6 +78,14 @@ pub struct PageEvent {
 
 #[async_trait]
 pub trait MonitorStore {
+    /// Gives the visitor one more monitoring token (a visitor may be known
+    /// under several: one per customer domain). Fails with
+    /// [`crate::StoreError::Conflict`] if the token is taken.
+    async fn add_visitor_token(&self, visitor: VisitorId, token: &TokenHash, now: Timestamp) -> StoreResult<()>;
+    /// The site's visitor named by a monitoring token.
+    async fn visitor_by_monitor_token(&self, site: SiteId, token: &TokenHash) -> StoreResult<Option<crate::Visitor>>;
+    /// The token stops naming anyone (consent withdrawn). Returns whether it did.
+    async fn drop_visitor_token(&self, token: &TokenHash) -> StoreResult<bool>;
     /// The visit with this token on this site, whatever its age (the caller
     /// decides whether it is still going on).
     async fn monitor_session(&self, site: SiteId, token: &TokenHash) -> StoreResult<Option<MonitorSession>>;

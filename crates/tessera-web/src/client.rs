@@ -19,6 +19,12 @@ pub(crate) fn client_info(extensions: &http::Extensions, headers: &HeaderMap, tr
     ClientInfo { ip, user_agent }
 }
 
+/// The client's IP address alone (see [`client_info`]).
+pub(crate) fn client_ip(extensions: &http::Extensions, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())?;
+    Some(forwarded_client(peer, headers, trusted))
+}
+
 fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;

@@ -14,6 +14,9 @@ pub enum WebError {
     /// Too many requests of one kind from one client; the message says what to do.
     #[error("too many requests: {0}")]
     TooMany(String),
+    /// Overloaded for a moment (e.g. the page-view queue is full): try again shortly.
+    #[error("busy: {0}")]
+    Busy(&'static str),
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -62,6 +65,12 @@ impl From<tessera_chat::ChatError> for WebError {
     }
 }
 
+impl From<tessera_monitor::MonitorError> for WebError {
+    fn from(e: tessera_monitor::MonitorError) -> Self {
+        Self::Internal(Box::new(e))
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
         Self::Internal(Box::new(e))
@@ -78,6 +87,7 @@ impl WebError {
             Self::Forbidden(msg) => (StatusCode::FORBIDDEN, (*msg).into()),
             Self::NotFound => (StatusCode::NOT_FOUND, english("error-not-found")),
             Self::TooMany(msg) => (StatusCode::TOO_MANY_REQUESTS, msg.into()),
+            Self::Busy(msg) => (StatusCode::SERVICE_UNAVAILABLE, (*msg).into()),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, english("error-internal")),
         }
     }
@@ -89,6 +99,10 @@ impl IntoResponse for WebError {
             tracing::error!(error = %cause, "request failed");
         }
         let (status, message) = self.status_and_message();
-        (status, Html(crate::pages::message_page(status, &message))).into_response()
+        let mut res = (status, Html(crate::pages::message_page(status, &message))).into_response();
+        if matches!(self, Self::Busy(_)) {
+            res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+        }
+        res
     }
 }

@@ -14,6 +14,7 @@ mod error;
 mod headers;
 mod iface;
 mod messenger;
+mod monitor;
 mod pages;
 mod session;
 mod setcookie;
@@ -71,6 +72,7 @@ struct StateInner {
     agent_site_cookie: ctx::AgentSiteCookie,
     chat: Chat,
     messaging_tokens: MessagingTokens,
+    monitoring: monitor::MonitorParts,
 }
 
 impl AppState {
@@ -83,6 +85,17 @@ impl AppState {
         let sites = ctx::SiteCache::default();
         let chat = Chat::new(core.store().clone(), core.clock().clone());
         let messaging_tokens = MessagingTokens::new(key);
+        // Needs a Tokio runtime: the page-view writer is a task.
+        let signer = tessera_monitor::Signer::new(key.derive("monitor-ticket"));
+        let store: Arc<dyn tessera_store::Store> = core.store().clone();
+        let writer: Arc<dyn tessera_store::MonitorStore + Send + Sync> = store.clone();
+        let (ingest, drain) = tessera_monitor::Ingest::start(writer, tessera_monitor::IngestConfig::default());
+        let monitoring = monitor::MonitorParts {
+            monitor: tessera_monitor::Monitor::new(store, core.clock().clone(), signer),
+            ingest,
+            drain: parking_lot::Mutex::new(Some(drain)),
+            limits: Arc::new(monitor::Limits::new()),
+        };
         let inner = StateInner {
             core,
             registry,
@@ -95,8 +108,39 @@ impl AppState {
             agent_site_cookie,
             chat,
             messaging_tokens,
+            monitoring,
         };
         Self { inner: Arc::new(inner) }
+    }
+    pub fn monitor(&self) -> &tessera_monitor::Monitor {
+        &self.inner.monitoring.monitor
+    }
+    pub fn ingest(&self) -> &tessera_monitor::Ingest {
+        &self.inner.monitoring.ingest
+    }
+    pub(crate) fn monitor_limits(&self) -> &monitor::Limits {
+        &self.inner.monitoring.limits
+    }
+    /// Stops taking page views and writes every one already acknowledged.
+    /// Call once the server has stopped taking requests.
+    pub async fn shutdown(&self) {
+        let drain = self.inner.monitoring.drain.lock().take();
+        if let Some(drain) = drain {
+            drain.drain().await;
+        }
+    }
+    /// Retention: deletes each site's page views older than it keeps them,
+    /// and lets the rate limiters forget idle visits. Returns how many views went.
+    pub async fn purge_monitoring(&self) -> Result<u64, tessera_store::StoreError> {
+        self.inner.monitoring.limits.shrink();
+        let store = self.inner.core.store();
+        let now = self.inner.core.clock().now();
+        let mut purged = 0;
+        for site in store.sites().await? {
+            let keep = i64::from(site.settings.monitoring.retention_days) * 86_400;
+            purged += store.purge_page_events(site.id, now.plus(-keep)).await?;
+        }
+        Ok(purged)
     }
     pub fn kb(&self) -> &KnowledgeBase {
         &self.inner.kb
@@ -153,6 +197,7 @@ pub fn app(state: AppState) -> Router {
         .route("/agent/", get(|| async { Redirect::permanent("/agent") }))
         .route("/admin/", get(|| async { Redirect::permanent("/admin") }))
         .merge(messenger::routes())
+        .merge(monitor::routes())
         .route("/healthz", get(pages::healthz))
         .route("/assets/{file}", get(assets::serve))
         .fallback(pages::not_found)

@@ -75,26 +75,29 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
     let demo = match args.demo {
         true => {
             let logins = crate::demo::seed(&core, state.kb(), site).await.context("seeding the demo")?;
-            let (shop, shop_server) = crate::demo_site::start(&origin.origin, site).await?;
+            let (shop, outlet, shop_server) = crate::demo_site::start(&origin.origin, site).await?;
             let mut settings = store.site(site).await?.context("the default site exists")?.settings;
-            if !settings.embed_origins.contains(&shop) {
-                settings.embed_origins.push(shop.clone());
-                store.update_site(site, &settings, clock.now()).await?;
+            for o in [&shop, &outlet] {
+                if !settings.embed_origins.contains(o) {
+                    settings.embed_origins.push(o.clone());
+                }
             }
+            store.update_site(site, &settings, clock.now()).await?;
             state.sites_changed();
             tokio::spawn(shop_server);
-            Some((logins, shop))
+            Some((logins, shop, outlet))
         }
         false => None,
     };
-    let app = tessera_web::app(state);
+    let app = tessera_web::app(state.clone());
     let app = with_test_clock(app, manual_clock);
 
-    let purge = spawn_purge(core.clone(), settings.server.purge_interval_seconds);
+    let purge = spawn_purge(core.clone(), state.clone(), settings.server.purge_interval_seconds);
     print_banner(&origin.origin, local, data, store.as_ref(), site).await;
-    if let Some((logins, shop)) = &demo {
+    if let Some((logins, shop, outlet)) = &demo {
         println!("\n{}", crate::demo::describe(logins, &origin.origin, site));
         println!("  Demo customer website (with the Messenger tag): {shop}/");
+        println!("  The same customer's second domain (same tag, same site ID): {outlet}/");
     }
 
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -102,6 +105,8 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
         .await
         .context("server failed")?;
     purge.abort();
+    // Every page view acknowledged before the stop is written now.
+    state.shutdown().await;
     core.flush().await;
     tracing::info!("stopped cleanly");
     Ok(())
@@ -142,7 +147,7 @@ fn with_test_clock(app: axum::Router, _manual: Option<tessera_core::ManualClock>
     app
 }
 
-fn spawn_purge(core: SessionCore, every: u64) -> tokio::task::JoinHandle<()> {
+fn spawn_purge(core: SessionCore, state: AppState, every: u64) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(every.max(1)));
         loop {
@@ -151,6 +156,11 @@ fn spawn_purge(core: SessionCore, every: u64) -> tokio::task::JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
                 Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+            }
+            match state.purge_monitoring().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(page_views = n, "purged page views past their site's retention"),
+                Err(e) => tracing::warn!(error = %e, "could not purge page views"),
             }
         }
     })

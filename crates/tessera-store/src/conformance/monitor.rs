@@ -170,3 +170,25 @@ pub async fn merging_visitors_moves_visits_and_conversations_within_a_site<S: St
     let visits = store.sessions_of_visitor(tag_visitor, 10).await.expect("visits");
     assert_eq!(visits.iter().map(|v| v.id).collect::<Vec<_>>(), [session.id]);
 }
+
+pub async fn a_visitor_can_have_several_monitoring_tokens_each_on_its_site<S: Store>(store: &S) {
+    let visitor = visitor_on(store, site_id(1001)).await;
+    let (a, b) = (VisitorToken::generate().hash(), VisitorToken::generate().hash());
+    store.add_visitor_token(visitor, &a, at(1)).await.expect("first token");
+    store.add_visitor_token(visitor, &b, at(2)).await.expect("second token");
+    assert!(matches!(store.add_visitor_token(visitor, &a, at(3)).await, Err(StoreError::Conflict(_))));
+    for t in [&a, &b] {
+        let found = store.visitor_by_monitor_token(site_id(1001), t).await.expect("lookup");
+        assert_eq!(found.map(|v| v.id), Some(visitor));
+        assert_eq!(store.visitor_by_monitor_token(site_id(1002), t).await.expect("lookup"), None, "own site only");
+    }
+    assert!(store.drop_visitor_token(&a).await.expect("drop"));
+    assert!(!store.drop_visitor_token(&a).await.expect("drop twice"));
+    assert_eq!(store.visitor_by_monitor_token(site_id(1001), &a).await.expect("lookup"), None);
+
+    // Merging carries the tokens over.
+    let into = visitor_on(store, site_id(1001)).await;
+    assert!(store.merge_visitors(visitor, into).await.expect("merge"));
+    let found = store.visitor_by_monitor_token(site_id(1001), &b).await.expect("lookup");
+    assert_eq!(found.map(|v| v.id), Some(into));
+}

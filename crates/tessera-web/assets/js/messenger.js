@@ -207,6 +207,8 @@
     const kept = storage.get("consent");
     const consent = said ?? (kept === "true" ? true : kept === "false" ? false : null);
     const identity = typeof data.identity === "string" && data.identity !== "" ? data.identity : null;
+    // The tag's first-party visitor token: the chat joins the monitored visitor.
+    if (typeof data.vid === "string" && data.vid !== "") state.monitor = data.vid;
     if (!state.booted) {
       state.consent = consent;
       state.identity = identity;
@@ -252,6 +254,7 @@
         consent: state.consent,
         identity: state.identityRefused ? null : state.identity,
         visitor: storage.get("visitor"),
+        monitor: state.monitor ?? null,
       }),
     });
     if (!response.ok) throw new Error("session: HTTP " + response.status);

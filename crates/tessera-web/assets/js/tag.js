@@ -50,7 +50,8 @@
     try {
       for (const k in sessionStorage) if (k.startsWith(KEPT)) store[k.slice(KEPT.length)] = sessionStorage[k];
     } catch {}
-    post({ type: "init", consent: !gpc && said, tab, identity, store });
+    const vid = cookie("ts_vid_" + site) || cookie("ts_vids_" + site);
+    post({ type: "init", consent: !gpc && said, tab, identity, store, vid });
     post({ type: "visibility", open });
   };
 
@@ -110,7 +111,9 @@
     } else loadLatest();
   };
 
+  const q = [];
   const run = ([command, value]) => {
+    q.push([command, value]);
     if (command === "identity") identity = value;
     if (command === "consent") said = value === true;
     if (gpc || said === false) setCookies("", 0);
@@ -119,7 +122,11 @@
   };
 
   (window.tessera || []).map(run);
-  window.tessera = { push: (...cmds) => cmds.map(run), identity: (jwt) => run(["identity", jwt]) };
+  window.tessera = { push: (...cmds) => cmds.map(run), identity: (jwt) => run(["identity", jwt]), q };
+  const m = document.createElement("script");
+  m.src = origin + "__MONITOR_JS__";
+  m.dataset.site = site;
+  document.head.append(m);
 
   if (document.body) build();
   else addEventListener("DOMContentLoaded", build);

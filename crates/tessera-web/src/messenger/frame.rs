@@ -16,7 +16,7 @@ const TAG_MAX_AGE: &str = "public, max-age=300";
 const FRESH_SECONDS: u64 = 3_600;
 
 pub(crate) async fn tag_js() -> Response {
-    let mut res = assets::TAG_JS.into_response();
+    let mut res = assets::TAG_JS.as_str().into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(TAG_MAX_AGE));

@@ -6,12 +6,36 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, header};
 use tessera_chat::tokens::{MESSAGING_TOKEN_SECONDS, Speaker, check_identity};
 use tessera_cookies::{CookieId, find_cookie};
-use tessera_core::SiteId;
-use tessera_store::{ChatOwner, ConsentChoice};
+use tessera_core::{SiteId, VisitorToken};
+use tessera_store::{ChatOwner, ConsentChoice, Visitor};
 use tessera_visitor::{ConsentState, Issued, Presented};
 
 use crate::setcookie::append;
 use crate::{AppState, WebError};
+
+/// The tag's visitor for this browser: its third-party cookie (the frame and
+/// the tag share the partition), or the first-party token the page handed over.
+async fn monitored_visitor(
+    state: &AppState,
+    headers: &HeaderMap,
+    site: SiteId,
+    allowed: bool,
+    handed: Option<&str>,
+) -> Result<Option<Visitor>, WebError> {
+    if !allowed {
+        return Ok(None);
+    }
+    let registry = state.registry();
+    let from_cookie = [CookieId::ThirdPartyVisitor, CookieId::ThirdPartyVisitorSession].into_iter().find_map(|id| {
+        let name = registry.name_for_site(id, site);
+        find_cookie(headers.get_all(header::COOKIE).into_iter().map(|v| v.as_bytes()), &name)
+            .and_then(|v| std::str::from_utf8(v).ok())
+    });
+    match from_cookie.or(handed) {
+        Some(raw) => Ok(state.monitor().visitor_by_token(site, raw).await?),
+        None => Ok(None),
+    }
+}
 
 /// Requests from the frame carry Tessera's own origin; anything else is
 /// another site's page trying to use the visitor's identity.
@@ -32,6 +56,10 @@ pub(crate) struct SessionRequest {
     /// A visitor token the page kept for the frame (third-party cookies blocked).
     #[serde(default)]
     visitor: Option<String>,
+    /// The tag's first-party monitoring visitor token, so that the chat and
+    /// the monitoring are one visitor to the agent.
+    #[serde(default)]
+    monitor: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -86,6 +114,26 @@ pub(crate) async fn session(
             (v, Some(Issued::Persistent(token)))
         }
         other => visitors.ensure(site_id, consent.allowed, other).await?,
+    };
+
+    let visitor = match monitored_visitor(&state, &headers, site_id, consent.allowed, req.monitor.as_deref()).await? {
+        Some(monitored) if monitored.id != visitor.id => {
+            // One browser, seen by the tag and the chat as two visitors: the
+            // chat's joins the tag's, and its token now names that one.
+            let store = state.core().store();
+            store.merge_visitors(visitor.id, monitored.id).await?;
+            let token = match &issued {
+                Some(Issued::Persistent(t) | Issued::Visit(t)) => Some(t.hash()),
+                None => (if visitor.persistent { presented.persistent } else { presented.visit })
+                    .and_then(|raw| VisitorToken::parse(raw).ok())
+                    .map(|t| t.hash()),
+            };
+            if let Some(hash) = token {
+                store.set_visitor_token(monitored.id, Some(&hash), visitor.persistent, state.chat().now()).await?;
+            }
+            monitored
+        }
+        _ => visitor,
     };
 
     let now = state.chat().now();

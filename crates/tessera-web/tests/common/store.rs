@@ -201,6 +201,9 @@ delegate!(VisitorStore {
 });
 
 delegate!(MonitorStore {
+    write fn add_visitor_token(visitor: VisitorId, token: &TokenHash, now: Timestamp) -> StoreResult<()>;
+    read fn visitor_by_monitor_token(site: SiteId, token: &TokenHash) -> StoreResult<Option<Visitor>>;
+    write fn drop_visitor_token(token: &TokenHash) -> StoreResult<bool>;
     read fn monitor_session(site: SiteId, token: &TokenHash) -> StoreResult<Option<MonitorSession>>;
     write fn start_monitor_session(new: &NewMonitorSession<'_>) -> StoreResult<MonitorSession>;
     write fn record_page_events(events: &[PageEvent]) -> StoreResult<()>;

@@ -29,6 +29,8 @@ pub struct DemoLogins {
     pub admin_password: String,
     /// The demo customer website's origin (`http://localhost:PORT`).
     pub shop: String,
+    /// The same customer's second domain (`http://127.0.0.2:PORT`).
+    pub outlet: String,
 }
 
 /// `  Agent: EMAIL  password: PW  site ID: 1001  (URL)`: the word after each label.
@@ -81,6 +83,13 @@ impl Server {
                     break url.trim_end_matches('/').to_owned();
                 }
             };
+            let outlet = loop {
+                let line = lines.next().expect("the demo outlet in the banner").expect("readable banner");
+                if line.contains("second domain") {
+                    let url = line.rsplit(' ').next().unwrap_or_default();
+                    break url.trim_end_matches('/').to_owned();
+                }
+            };
             DemoLogins {
                 agent_email: banner_field(&agent, "Agent:").to_owned(),
                 agent_password: banner_field(&agent, "password:").to_owned(),
@@ -88,6 +97,7 @@ impl Server {
                 admin_email: banner_field(&admin, "Admin:").to_owned(),
                 admin_password: banner_field(&admin, "password:").to_owned(),
                 shop,
+                outlet,
             }
         });
         // Keep draining stdout so the server never blocks on a full pipe.
