@@ -158,6 +158,17 @@ struct HitResponse {
     /// Seconds the ticket is good for; after that the tag sends a hit instead.
     ttl: u64,
     counted: bool,
+    /// This visit, for the page's script (`tessera.visit`); none without consent.
+    visit: Option<VisitInfo>,
+}
+
+#[derive(serde::Serialize)]
+struct VisitInfo {
+    /// 1 on a first visit.
+    number: u32,
+    returning: bool,
+    /// Whole days since the previous visit ended, when there was one.
+    days_since_last: Option<i64>,
 }
 
 fn page_cookie(registry: &Registry, site: SiteId, (id, value): (CookieId, String)) -> PageCookie {
@@ -208,6 +219,11 @@ async fn hit(
         Some(e) if !req.again => state.ingest().submit(vec![e]).is_ok(),
         _ => false,
     };
+    let visit = outcome.session.as_ref().map(|s| VisitInfo {
+        number: s.visit_number,
+        returning: s.visit_number > 1 || s.previous_visit_at.is_some(),
+        days_since_last: s.previous_visit_at.map(|at| s.started_at.since(at).max(0) / 86_400),
+    });
     let body = HitResponse {
         set: outcome.set_page.into_iter().map(|p| page_cookie(registry, site.id, p)).collect(),
         clear: outcome.clear_page.iter().map(|id| registry.name_for_site(*id, site.id)).collect(),
@@ -216,6 +232,7 @@ async fn hit(
         ticket: outcome.ticket.map(|t| state.monitor().signer().ticket(&t)),
         ttl: u64::from(site.settings.monitoring.idle_minutes) * 60,
         counted,
+        visit,
     };
     let mut res = Json(body).into_response();
     for (id, value) in outcome.set_server {

@@ -42,6 +42,9 @@
         answer.clear.map((name) => write([name, "", 0]));
         answer.set.map(write);
         [ticket, ticketAt, ttl] = [answer.ticket, Date.now(), answer.ttl * 1000];
+        // For the page's own use: {number, returning, days_since_last}, or null without consent.
+        api.visit = answer.visit;
+        dispatchEvent(new CustomEvent("tessera:visit", { detail: answer.visit }));
         if (answer.probe)
           return fetch(base + "/probe", { credentials: "include" })
             .then((r) => r.json())
