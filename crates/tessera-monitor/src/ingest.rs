@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tessera_store::{MonitorStore, PageEvent};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// Refused: the queue's byte budget is spent (or the pipeline is stopping).
@@ -62,6 +62,7 @@ pub struct Ingest {
     queue: mpsc::UnboundedSender<Batch>,
     budget: Arc<Semaphore>,
     stats: Arc<IngestStats>,
+    written: watch::Receiver<u64>,
 }
 
 impl std::fmt::Debug for Ingest {
@@ -103,8 +104,9 @@ impl Ingest {
         let (stop, stopped) = oneshot::channel();
         let stats = Arc::new(IngestStats::default());
         let budget = Arc::new(Semaphore::new(config.budget_bytes.min(Semaphore::MAX_PERMITS)));
-        let writer = tokio::spawn(write_loop(store, rx, stopped, config.max_batch.max(1), stats.clone()));
-        (Self { queue, budget, stats }, Drain { stop, writer })
+        let (wrote, written) = watch::channel(0);
+        let writer = tokio::spawn(write_loop(store, rx, stopped, config.max_batch.max(1), stats.clone(), wrote));
+        (Self { queue, budget, stats, written }, Drain { stop, writer })
     }
 
     /// Queues all of `events` or none.
@@ -134,6 +136,11 @@ impl Ingest {
         }
     }
 
+    /// Changes after every write: live views refresh when it does.
+    pub fn written(&self) -> watch::Receiver<u64> {
+        self.written.clone()
+    }
+
     pub fn stats(&self) -> &IngestStats {
         &self.stats
     }
@@ -150,6 +157,7 @@ async fn write_loop(
     mut stopped: oneshot::Receiver<()>,
     max_batch: usize,
     stats: Arc<IngestStats>,
+    wrote: watch::Sender<u64>,
 ) {
     let mut pending: VecDeque<Batch> = VecDeque::new();
     let mut stopping = false;
@@ -186,6 +194,7 @@ async fn write_loop(
         stats.written.fetch_add(events.len() as u64, Ordering::Relaxed);
         stats.batches.fetch_add(1, Ordering::Relaxed);
         drop(budgets); // the budget comes back only once written
+        wrote.send_modify(|n| *n += 1);
     }
 }
 

@@ -35,7 +35,7 @@ fn asset(stem: &str, ext: &str, body: &'static str) -> Asset {
 }
 
 /// The content is compiled in, so hashes are computed once per process.
-static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 7]> = LazyLock::new(|| {
     [
         asset("tessera", "css", include_str!("../assets/tessera.css")),
         asset("messenger", "js", include_str!("../assets/js/messenger.js")),
@@ -43,6 +43,7 @@ static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
         asset("console", "js", include_str!("../assets/js/console.js")),
         asset("console", "css", include_str!("../assets/js/console.css")),
         asset("monitor", "js", include_str!("../assets/js/monitor.js")),
+        asset("live", "js", include_str!("../assets/js/live.js")),
     ]
 });
 
@@ -65,6 +66,10 @@ pub(crate) fn console_css_url() -> &'static str {
 /// The Messenger's release: part of the frame URL the loader caches.
 pub(crate) fn monitor_js_url() -> &'static str {
     &ASSETS[5].url
+}
+
+pub(crate) fn live_js_url() -> &'static str {
+    &ASSETS[6].url
 }
 
 pub(crate) fn messenger_version() -> &'static str {

@@ -73,6 +73,17 @@ struct StateInner {
     chat: Chat,
     messaging_tokens: MessagingTokens,
     monitoring: monitor::MonitorParts,
+    invites: tokio::sync::broadcast::Sender<Invite>,
+}
+
+/// An agent's proactive invitation to a visitor on the site, shown by the
+/// visitor's Messenger (every open socket of that visitor, on this node).
+#[derive(Clone, Debug)]
+pub struct Invite {
+    pub site: tessera_core::SiteId,
+    pub visitor: tessera_core::VisitorId,
+    pub agent: String,
+    pub message: String,
 }
 
 impl AppState {
@@ -109,8 +120,12 @@ impl AppState {
             chat,
             messaging_tokens,
             monitoring,
+            invites: tokio::sync::broadcast::channel(256).0,
         };
         Self { inner: Arc::new(inner) }
+    }
+    pub fn invites(&self) -> &tokio::sync::broadcast::Sender<Invite> {
+        &self.inner.invites
     }
     pub fn monitor(&self) -> &tessera_monitor::Monitor {
         &self.inner.monitoring.monitor

@@ -412,6 +412,9 @@
       case "ack":
         onAck(message);
         break;
+      case "invite":
+        onInvite(message);
+        break;
       case "error":
         // Before live it is about the token or the conversation: the session sorts it out.
         if (!state.live) state.needSession = true;
@@ -496,6 +499,16 @@
     };
     render(m);
     remember(m);
+  }
+
+  /** An agent invites the visitor to chat: their words, and the window opens. */
+  function onInvite(message) {
+    const m = { author: "agent", name: String(message.agent || ""), body: String(message.message || ""), at: Math.floor(Date.now() / 1000) };
+    const el = ui.message(m);
+    el.classList.add("invite");
+    ui.log.append(el);
+    toPage({ type: "open" });
+    scrollToEnd();
   }
 
   function onAck(message) {

@@ -80,8 +80,8 @@
       css(button, "display:block");
       init();
       if (first && session(OPEN)) show(true);
-    } else if (d.type === "close") {
-      show(false);
+    } else if (d.type === "close" || d.type === "open") {
+      show(d.type === "open");
     } else if (d.type === "unread") {
       button.textContent = "Chat with us" + (d.count > 0 ? ` (${d.count} new)` : "");
     } else if (d.type === "store") {

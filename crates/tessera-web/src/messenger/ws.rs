@@ -82,6 +82,7 @@ pub(crate) async fn upgrade(
         .get("site")
         .and_then(|s| SiteId::parse(s).ok())
         .ok_or_else(|| WebError::BadRequest("A site ID is required (site=1001).".into()))?;
+    let state_invites = state.invites().subscribe();
     Ok(ws.max_message_size(MAX_FRAME).on_upgrade(move |socket| async move {
         let mut conn = Connection {
             state,
@@ -91,6 +92,7 @@ pub(crate) async fn upgrade(
             verified_contact: None,
             expires: Timestamp::from_unix(0),
             live: None,
+            invites: state_invites,
         };
         if let Err(e) = conn.run().await {
             tracing::debug!(error = %e, "messenger socket ended");
@@ -107,6 +109,8 @@ struct Connection {
     verified_contact: Option<(String, String)>,
     expires: Timestamp,
     live: Option<Follow>,
+    /// Agents' proactive invitations; this socket shows its visitor's.
+    invites: broadcast::Receiver<crate::Invite>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,12 +150,17 @@ impl Connection {
             self.open(ConversationId::new(id), after).await?;
         }
         loop {
+            let (socket, invites) = (&mut self.socket, &mut self.invites);
             let event = match self.live.as_mut() {
                 Some(live) => tokio::select! {
-                    msg = self.socket.recv() => Either::Client(msg),
+                    msg = socket.recv() => Either::Client(msg),
                     ev = live.event() => Either::Hub(ev),
+                    invite = invites.recv() => Either::Invite(invite),
                 },
-                None => Either::Client(self.socket.recv().await),
+                None => tokio::select! {
+                    msg = socket.recv() => Either::Client(msg),
+                    invite = invites.recv() => Either::Invite(invite),
+                },
             };
             match event {
                 Either::Client(msg) => {
@@ -170,6 +179,10 @@ impl Connection {
                 // Fell behind the live channel: the store has everything.
                 Either::Hub(Err(broadcast::error::RecvError::Lagged(_))) => self.catch_up().await?,
                 Either::Hub(Err(broadcast::error::RecvError::Closed)) => return Err(End::Gone),
+                Either::Invite(Ok(invite)) => self.invite(&invite).await?,
+                // Missed invitations are stale by now; a closed channel means shutdown.
+                Either::Invite(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Either::Invite(Err(broadcast::error::RecvError::Closed)) => return Err(End::Gone),
             }
         }
     }
@@ -283,6 +296,16 @@ impl Connection {
         Ok(())
     }
 
+    /// An agent invites this socket's visitor to chat: the Messenger opens with it.
+    async fn invite(&mut self, invite: &crate::Invite) -> Result<(), End> {
+        let ours = invite.site == self.site && self.owner.as_ref().and_then(|o| o.visitor) == Some(invite.visitor);
+        if !ours {
+            return Ok(());
+        }
+        let msg = serde_json::json!({ "type": "invite", "agent": invite.agent, "message": invite.message });
+        self.send_json(&msg).await
+    }
+
     async fn deliver(&mut self, m: &ChatMessage) -> Result<(), End> {
         let Some(live) = self.live.as_mut() else { return Ok(()) };
         if let Some(out) = live.render(&self.state, m).await? {
@@ -295,6 +318,7 @@ impl Connection {
 enum Either<C, H> {
     Client(C),
     Hub(H),
+    Invite(Result<crate::Invite, broadcast::error::RecvError>),
 }
 
 /// One client frame: `Some(msg)`, `None` for frames to ignore (pings), or the end.

@@ -33,7 +33,7 @@ fn manages_all(state: &AppState, live: &LiveSession) -> bool {
     live.person.site_id == state.config().default_site
 }
 
-fn may_manage(state: &AppState, live: &LiveSession, site: SiteId) -> bool {
+pub(crate) fn may_manage(state: &AppState, live: &LiveSession, site: SiteId) -> bool {
     manages_all(state, live) || live.person.site_id == site
 }
 

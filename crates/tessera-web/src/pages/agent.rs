@@ -531,12 +531,22 @@ struct VisitorPage {
     first_seen: String,
     last_seen: String,
     trail: Vec<TrailRow>,
+    on_site: super::agent_monitor::OnSite,
+    csrf_token: String,
+    notice: Option<&'static str>,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct VisitorQuery {
+    #[serde(default)]
+    done: String,
 }
 
 pub(crate) async fn visitor(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
+    Query(query): Query<VisitorQuery>,
     Authed { live, .. }: Authed<Agent>,
     csrf: FormToken,
 ) -> Result<Response, WebError> {
@@ -593,8 +603,18 @@ pub(crate) async fn visitor(
             messages: c.last_seq,
         })
         .collect();
+    let on_site = super::agent_monitor::on_site(&state, site.id, id).await?;
+    let notice = match query.done.as_str() {
+        "invited" => Some("Invitation sent: the visitor's chat window opens with it."),
+        "not-online" => Some("The visitor has no chat window open right now; nothing was sent."),
+        _ => None,
+    };
+    let layout = Layout::new::<Agent>(&state, &ctx, &format!("Visitor {id}"), Some(&live), csrf);
     let page = VisitorPage {
-        layout: Layout::new::<Agent>(&state, &ctx, &format!("Visitor {id}"), Some(&live), csrf),
+        csrf_token: layout.csrf.clone(),
+        layout,
+        on_site,
+        notice,
         id,
         conversations,
         person: person_name(&state, visitor.person_id).await?,

@@ -3,7 +3,9 @@
 mod account;
 mod admin;
 mod admin_sites;
+mod admin_visitors;
 mod agent;
+mod agent_monitor;
 mod auth;
 mod cookies;
 mod guest;
@@ -211,6 +213,9 @@ pub(crate) fn agent_routes() -> Router<AppState> {
         .route("/comments/{id}", post(agent::moderate))
         .route("/visitors", get(agent::visitors))
         .route("/visitors/{id}", get(agent::visitor))
+        .route("/visitors/{id}/invite", post(agent_monitor::invite))
+        .route("/live", get(agent_monitor::live))
+        .route("/live/ws", get(agent_monitor::live_socket))
         .route("/console", get(crate::messenger::console_page))
         .route("/ws", get(crate::messenger::console_socket))
 }
@@ -230,4 +235,8 @@ pub(crate) fn admin_routes() -> Router<AppState> {
         .route("/sites/{id}", get(admin_sites::site).post(admin_sites::save))
         .route("/sites/{id}/identity-secret", post(admin_sites::rotate_identity_secret))
         .route("/audit", get(admin::audit))
+        .route("/visitors", get(admin_visitors::page))
+        .route("/visitors/{id}", get(admin_visitors::visitor))
+        .route("/visitors/{id}/export", get(admin_visitors::export))
+        .route("/visitors/{id}/erase", post(admin_visitors::erase))
 }
