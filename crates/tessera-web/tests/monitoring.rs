@@ -5,10 +5,12 @@
 mod common;
 
 use common::*;
+use futures_util::{SinkExt, StreamExt};
 use http::{Method, StatusCode, header};
 use serde_json::{Value, json};
-use tessera_core::{ConsentMode, Origin, SiteId, SolutionType, VisitorId};
+use tessera_core::{ConsentMode, Origin, Role, SiteId, SolutionType, VisitorId};
 use tessera_store::{MonitorStore, SiteStore};
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 const SHOP: &str = "https://shop.example.test";
 
@@ -327,4 +329,59 @@ async fn acknowledged_page_views_reach_the_store_and_the_visit_moves_on() {
     let trail = app.store.page_events_of_session(live[0].id, 10).await.expect("trail");
     let urls: Vec<&str> = trail.iter().map(|e| e.url.as_str()).collect();
     assert_eq!(urls, ["https://shop.example.test/", "https://shop.example.test/cart"]);
+}
+
+#[tokio::test]
+async fn the_chat_joins_the_tags_visitor_and_an_agent_sees_it_live_and_invites_it() {
+    let app = setup(SolutionType::ThirdParty, ConsentMode::None, false).await;
+    app.person("agent@example.com", Role::Agent).await;
+    let addr = app.serve().await;
+    let mut page = Page::new(&app);
+    let (_, answer) = page.hit(None, "/pricing").await;
+    let visitor = visitor_of(&app, &answer).expect("a visitor");
+
+    // The Messenger frame, in the same browser partition: its session request
+    // carries the tag's third-party visitor cookie.
+    let req = page
+        .browser
+        .builder(Method::POST, "/messenger/session")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(json!({"site": 1001}).to_string()))
+        .expect("a valid request");
+    let res = page.browser.send(req).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let token = res.json()["token"].as_str().expect("a messaging token").to_owned();
+    let mut ws_req = format!("ws://{addr}/messenger/ws?site=1001").into_client_request().expect("request");
+    ws_req.headers_mut().insert("origin", ORIGIN.parse().expect("header"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_req).await.expect("connect");
+    let hello = json!({"type": "hello", "token": token}).to_string();
+    ws.send(tungstenite::Message::Text(hello.into())).await.expect("hello");
+
+    let mut agent = app.browser();
+    agent.login_ok("/agent", "agent@example.com", false).await;
+    let live = agent.get("/agent/live").await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert!(live.text().contains(&format!("Visitor {visitor}")), "on the site now: {}", live.text());
+    assert!(live.header("content-security-policy").is_some_and(|c| c.contains("script-src 'self'")));
+    let profile = agent.get(&format!("/agent/visitors/{visitor}")).await;
+    assert!(profile.text().contains("Invite to chat") && profile.text().contains("/pricing"), "{}", profile.text());
+
+    let csrf = csrf_from(&profile.text());
+    let path = format!("/agent/visitors/{visitor}/invite");
+    let res = agent.post_form(&path, &[("_csrf", csrf.as_str()), ("message", "Need help choosing a tea?")]).await;
+    res.assert_redirect(&format!("/agent/visitors/{visitor}?done=invited"));
+    let invite = loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await;
+        let Ok(Some(Ok(tungstenite::Message::Text(text)))) = frame else { panic!("no invitation: {frame:?}") };
+        let v: Value = serde_json::from_str(&text).expect("JSON");
+        if v["type"] == "invite" {
+            break v;
+        }
+    };
+    assert_eq!(invite["message"], json!("Need help choosing a tea?"), "the chat is the tag's visitor: {invite}");
+
+    // Without the form's token nothing is sent.
+    let res = agent.post_form(&path, &[("message", "forged")]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
 }
