@@ -385,3 +385,36 @@ async fn the_chat_joins_the_tags_visitor_and_an_agent_sees_it_live_and_invites_i
     let res = agent.post_form(&path, &[("message", "forged")]).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_admin_exports_a_visitors_data_as_json_and_erases_it_after_typing_its_id() {
+    let app = setup(SolutionType::FirstPartyPersistent, ConsentMode::None, false).await;
+    app.person("admin@example.com", Role::Admin).await;
+    let mut page = Page::new(&app);
+    let (_, answer) = page.hit(None, "/cart").await;
+    let visitor = visitor_of(&app, &answer).expect("a visitor");
+    app.state.shutdown().await; // the page view is written
+
+    let mut admin = app.browser();
+    admin.login_ok("/admin", "admin@example.com", false).await;
+    let export = admin.get(&format!("/admin/visitors/{visitor}/export")).await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert!(export.header("content-disposition").is_some_and(|d| d.starts_with("attachment")));
+    let data = export.json();
+    assert_eq!(data["visitor"]["id"], json!(visitor.get()));
+    assert_eq!(data["visits"][0]["pages"][0]["url"], json!(format!("{SHOP}/cart")));
+
+    let profile = admin.get(&format!("/admin/visitors/{visitor}")).await;
+    let csrf = csrf_from(&profile.text());
+    let path = format!("/admin/visitors/{visitor}/erase");
+    let res = admin.post_form(&path, &[("_csrf", csrf.as_str()), ("confirm", "not the id")]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "the ID must be typed to confirm");
+    let id = visitor.to_string();
+    let res = admin.post_form(&path, &[("_csrf", csrf.as_str()), ("confirm", id.as_str())]).await;
+    res.assert_redirect(&format!("/admin/visitors?erased={visitor}"));
+    assert!(app.store.sessions_of_visitor(visitor, 10).await.expect("visits").is_empty());
+    assert_eq!(admin.get(&format!("/admin/visitors/{visitor}/export")).await.status, StatusCode::NOT_FOUND);
+    // The browser's old token names nobody now: a new visitor.
+    let (_, after) = page.hit(None, "/").await;
+    assert_ne!(visitor_of(&app, &after), Some(visitor));
+}
