@@ -418,3 +418,23 @@ async fn an_admin_exports_a_visitors_data_as_json_and_erases_it_after_typing_its
     let (_, after) = page.hit(None, "/").await;
     assert_ne!(visitor_of(&app, &after), Some(visitor));
 }
+
+#[tokio::test]
+async fn page_views_are_purged_after_the_sites_retention_period() {
+    let app = setup(SolutionType::FirstPartyPersistent, ConsentMode::None, true).await;
+    let mut settings = app.store.site(SiteId::DEFAULT).await.expect("read").expect("site").settings;
+    settings.monitoring.retention_days = 2;
+    app.store.update_site(SiteId::DEFAULT, &settings, app.now()).await.expect("update");
+    app.state.sites_changed();
+    let mut page = Page::new(&app);
+    page.hit(None, "/").await;
+    app.state.shutdown().await;
+    let visits = app.store.live_sessions(SiteId::DEFAULT, app.now().plus(-60), 10).await.expect("visits");
+    let views = || async { app.store.page_events_of_session(visits[0].id, 10).await.map(|v| v.len()) };
+    assert_eq!(views().await.expect("views"), 1);
+    app.advance(86_400);
+    assert_eq!(app.state.purge_monitoring().await.expect("purge"), 0, "a day old: kept");
+    app.advance(2 * 86_400);
+    assert_eq!(app.state.purge_monitoring().await.expect("purge"), 1, "three days old: gone");
+    assert_eq!(views().await.expect("views"), 0);
+}
