@@ -63,6 +63,17 @@ pub struct Page {
     pub ip: Option<String>,
 }
 
+/// What the visitor allows, as far as monitoring is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consent {
+    /// Optional cookies and identifiers allowed.
+    Allowed,
+    /// Not allowed, and the page has not answered (opt-in, no answer yet).
+    NotGiven,
+    /// Refused (the page said no, or `Sec-GPC`): what exists is withdrawn.
+    Withdrawn,
+}
+
 /// A cookie to write: which one and its value.
 pub type Placement = (CookieId, String);
 
@@ -113,14 +124,14 @@ impl Monitor {
     pub async fn hit(
         &self,
         site: &Site,
-        allowed: bool,
+        consent: Consent,
         presented: &Presented,
         page: Page,
     ) -> Result<HitOutcome, MonitorError> {
         let now = self.clock.now();
         let mut out = HitOutcome::default();
-        if !allowed {
-            self.refuse(site, presented, page, now, &mut out).await?;
+        if consent != Consent::Allowed {
+            self.refuse(site, consent == Consent::Withdrawn, presented, page, now, &mut out).await?;
             return Ok(out);
         }
         let layout = Layout::of(site.settings.solution_type);
@@ -238,18 +249,21 @@ impl Monitor {
         Ok(out)
     }
 
-    /// No consent: every monitoring cookie goes, the visitor tokens the
-    /// browser showed stop working, and the view is counted only without
-    /// any identifier and only where the site allows that.
+    /// No consent: nothing is set, and the view is counted only without any
+    /// identifier and only where the site allows that. A refusal also
+    /// withdraws: every monitoring cookie goes and the visitor tokens the
+    /// browser showed stop working. A page that has not answered (yet)
+    /// withdraws nothing: the cookies exist because consent was given before.
     async fn refuse(
         &self,
         site: &Site,
+        withdraw: bool,
         presented: &Presented,
         page: Page,
         now: Timestamp,
         out: &mut HitOutcome,
     ) -> Result<(), MonitorError> {
-        for (id, value) in &presented.cookies {
+        for (id, value) in presented.cookies.iter().filter(|_| withdraw) {
             let token = VISITOR_COOKIES.contains(id).then(|| VisitorToken::parse(value.as_bytes()).ok()).flatten();
             if let Some(token) = token {
                 self.store.drop_visitor_token(&token.hash()).await?;

@@ -25,7 +25,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use tessera_cookies::{CookieId, Registry, find_cookie};
 use tessera_core::{Origin, SiteId};
-use tessera_monitor::{Presented, SESSION_COOKIES, VISITOR_COOKIES, event, ip, server_set};
+use tessera_monitor::{Consent, Presented, SESSION_COOKIES, VISITOR_COOKIES, event, ip, server_set};
 use tessera_store::{ConsentChoice, PageEvent, Site};
 use tessera_visitor::ConsentState;
 
@@ -189,6 +189,11 @@ async fn hit(
     let gpc = headers.get("sec-gpc").is_some_and(|v| v.as_bytes() == b"1");
     let said = req.consent.map(|c| if c { ConsentChoice::Accepted } else { ConsentChoice::Rejected });
     let allowed = ConsentState::decide(site.settings.consent_mode, said, gpc).allowed;
+    let consent = match (allowed, gpc || req.consent == Some(false)) {
+        (true, _) => Consent::Allowed,
+        (false, true) => Consent::Withdrawn,
+        (false, false) => Consent::NotGiven,
+    };
 
     let registry = state.registry();
     let mut presented = Presented::default();
@@ -213,7 +218,7 @@ async fn hit(
     let ip = crate::client::client_ip(&extensions, &headers, &state.config().trusted_proxies)
         .map(|addr| ip::for_storage(addr, full_ip));
     let page = tessera_monitor::Page { url, title: event::title(&req.title), referrer, tab, ip };
-    let outcome = state.monitor().hit(&site, allowed, &presented, page).await?;
+    let outcome = state.monitor().hit(&site, consent, &presented, page).await?;
 
     let counted = match outcome.event {
         Some(e) if !req.again => state.ingest().submit(vec![e]).is_ok(),

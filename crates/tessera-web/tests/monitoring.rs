@@ -225,6 +225,11 @@ async fn withdrawing_consent_clears_every_monitoring_cookie_and_the_old_token_st
     let mut page = Page::new(&app);
     let (_, first) = page.hit(Some(true), "/").await;
     let old = page.browser.cookie("__Host-ts_tp_vid_1001").expect("cookie").to_owned();
+    // A page that has not answered yet withdraws nothing (and is not monitored).
+    let (res, silent) = page.hit(None, "/").await;
+    assert!(res.set_cookies().is_empty() && silent["clear"] == json!([]) && silent["visit"].is_null(), "{silent}");
+    let (_, still) = page.hit(Some(true), "/").await;
+    assert_eq!(visitor_of(&app, &still), visitor_of(&app, &first), "still the same visitor");
     let (res, refused) = page.hit(Some(false), "/").await;
     assert!(res.clears("__Host-ts_tp_vid_1001") && res.clears("__Host-ts_tp_sid_1001"), "{:?}", res.set_cookies());
     assert!(refused["clear"].as_array().is_some_and(|c| c.contains(&json!("ts_last_1001"))), "{refused}");

@@ -23,9 +23,10 @@ const PAGES: [(&str, &str, &str); 3] = [
     ("/contact", "Contact", "Questions? Open the chat in the corner: an agent will answer."),
 ];
 
-/// Binds the demo shop next to Tessera, and its outlet: the same company on
-/// a second domain (for cross-domain monitoring). Returns both origins and
-/// the future serving them.
+/// Binds the demo shop next to Tessera. It answers as two websites of one
+/// customer: the shop (`http://localhost:PORT`) and its outlet
+/// (`http://outlet.localhost:PORT`, another origin on the same loopback
+/// port, for cross-domain monitoring). Returns both origins and the server.
 pub(crate) async fn start(
     tessera_origin: &str,
     site: SiteId,
@@ -33,22 +34,14 @@ pub(crate) async fn start(
     let listener = TcpListener::bind("127.0.0.1:0").await.context("binding the demo shop")?;
     let port = listener.local_addr()?.port();
     let origin = Origin::parse(&format!("http://localhost:{port}")).context("demo shop origin")?;
-    // Another loopback address is another site to the browser, as a second
-    // domain would be (and, being loopback, still a secure context).
-    let outlet_listener = TcpListener::bind("127.0.0.2:0").await.context("binding the demo outlet on 127.0.0.2")?;
-    let outlet_port = outlet_listener.local_addr()?.port();
-    let outlet = Origin::parse(&format!("http://127.0.0.2:{outlet_port}")).context("demo outlet origin")?;
+    let outlet = Origin::parse(&format!("http://outlet.localhost:{port}")).context("demo outlet origin")?;
     let shop = Shop { tessera: tessera_origin.to_owned(), site };
     let mut app = Router::new();
     for (path, _, _) in PAGES {
         app = app.route(path, get(page));
     }
     let app = app.route("/consent.js", get(consent_js)).with_state(shop);
-    let outlet_app = app.clone();
-    let both = async move {
-        tokio::try_join!(axum::serve(listener, app), axum::serve(outlet_listener, outlet_app)).map(|_| ())
-    };
-    Ok((origin, outlet, both))
+    Ok((origin, outlet, async move { axum::serve(listener, app).await }))
 }
 
 async fn page(State(shop): State<Shop>, uri: axum::http::Uri) -> Html<String> {

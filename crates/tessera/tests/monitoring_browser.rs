@@ -1,13 +1,21 @@
-//! Visitor monitoring in real headless Chromium, on the demo customer website
-//! (`http://localhost:PORT`, another site than Tessera's `127.0.0.1`) and its
-//! second domain (`http://127.0.0.2:PORT`): for each of the five cookie
-//! solution types, which monitoring cookies the browser keeps where (with
-//! third-party cookies allowed, blocked, and with Tessera's host storing
-//! nothing at all), that two page views are one visit, whether a visitor who
-//! closes the browser and comes back two days later is recognised, and when
-//! the tag falls back to first-party cookies; one visit across the
-//! customer's two domains; two tabs; refusal. Every test ends by checking
-//! each browser's cookies against `tessera cookies --format json`.
+//! Visitor monitoring in real headless Chromium, on a customer's website
+//! (`http://localhost:PORT`, another site than Tessera's `127.0.0.1`) and
+//! the same customer's second domain (`http://outlet.localhost:PORT`,
+//! another site again): for each of the five cookie solution types, which
+//! monitoring cookies the browser keeps where (with third-party cookies
+//! allowed, blocked, and with Tessera's host storing nothing at all), that
+//! two page views are one visit, whether a visitor who closes the browser
+//! and comes back two days later is recognised, and when the tag falls back
+//! to first-party cookies; one visit across the customer's two domains; two
+//! tabs; refusal. Every test ends by checking each browser's cookies against
+//! `tessera cookies --format json`.
+//!
+//! The customer's pages are the demo shop's (`serve --demo`): three pages,
+//! the shop's own consent banner restating the visitor's answer before the
+//! tag, and the one-line tag. They are served here rather than by `--demo`,
+//! whose second domain on `http://127.0.0.2` is not an origin the site
+//! settings accept (`Origin::parse` allows plain HTTP only for `localhost`,
+//! `*.localhost` and `127.0.0.1`), so `serve --demo` does not start.
 //!
 //! What the page sees of a hit is the documented `tessera:visit` event
 //! (`{number, returning, days_since_last}`, or null without consent); the
@@ -21,46 +29,61 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::browser::{Driver, Options, PATIENCE, POLL, browser_available, cdp, every_cookie};
 use common::{
-    DemoLogins, Server, assert_jar_matches_registry, assert_storage_matches_registry, cookie_registry, declaration,
+    PASSWORD, Server, add_user, assert_jar_matches_registry, assert_storage_matches_registry, cookie_registry,
+    declaration,
 };
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
 const SITE: &str = "1001";
+const ADMIN_EMAIL: &str = "ada@example.com";
+const AGENT_EMAIL: &str = "alex@example.com";
 /// How long the visitor stays away between two browser sessions.
 const TWO_DAYS: i64 = 2 * 86_400;
 /// Tessera's host, as cookies name it.
 const TESSERA_HOST: &str = "127.0.0.1";
 
 // ---------------------------------------------------------------------------
-// The server and one test's world
+// The server, the customer's website, and one test's world
 // ---------------------------------------------------------------------------
 
-/// A demo server with a movable clock (Tessera, the shop and the outlet), a
-/// chromedriver, room for profiles. Dropped in this order: browsers, server,
-/// then their directory.
+/// A server with a movable clock and an admin, the customer's website on two
+/// domains, a chromedriver, room for profiles. Dropped in this order:
+/// browsers, server, then their directory.
 struct Setup {
     driver: Driver,
     server: Server,
-    demo: DemoLogins,
+    /// The customer's website (`http://localhost:PORT`).
+    shop: String,
+    /// The same customer's second domain (`http://outlet.localhost:PORT`).
+    outlet: String,
     registry: Value,
     dir: tempfile::TempDir,
 }
 
 impl Setup {
-    async fn start() -> Self {
+    /// Starts everything and has the admin allow the customer's two origins
+    /// to embed the tag, with the site's cookie solution type `solution`.
+    async fn start(solution: Type) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
-        let server = Server::start_with(&data, &["--demo", "--test-clock"]);
-        let demo = server.demo.clone().expect("the demo logins");
-        assert_eq!(demo.site_id, SITE, "the demo site");
+        for (email, role) in [(ADMIN_EMAIL, "admin"), (AGENT_EMAIL, "agent")] {
+            let added = add_user(&data, email, role);
+            assert!(added.status.success(), "user add: {}", String::from_utf8_lossy(&added.stderr));
+        }
+        let server = Server::start_with(&data, &["--test-clock"]);
+        let (shop, outlet) = start_customer_site(&server.base).await;
         let registry = cookie_registry(&data);
         let driver = Driver::start().await;
-        Self { driver, server, demo, registry, dir }
+        let s = Self { driver, server, shop, outlet, registry, dir };
+        let admin = configure_site(&s, solution).await;
+        check_against_registry(&admin, &s.registry, "the admin").await;
+        admin.close().await.ok();
+        s
     }
 
     fn url(&self, path: &str) -> String {
@@ -68,28 +91,33 @@ impl Setup {
     }
 
     fn shop(&self, path: &str) -> String {
-        format!("{}{path}", self.demo.shop)
+        format!("{}{path}", self.shop)
     }
 
     fn outlet(&self, path: &str) -> String {
-        format!("{}{path}", self.demo.outlet)
+        format!("{}{path}", self.outlet)
     }
 
     fn profile(&self, name: &str) -> PathBuf {
         self.dir.path().join(format!("profile-{}", name.replace([' ', ','], "-")))
     }
 
-    /// A browser on its own profile that notes what the tag hears on every page.
-    async fn browser(&self, name: &str, options: Options) -> Client {
-        let client = self.driver.open(&self.profile(name), options).await;
+    /// A browser on its own profile, `blocking` what it blocks, that notes
+    /// what the tag hears on every page.
+    async fn browser(&self, name: &str, blocking: Blocking) -> Client {
+        let profile = self.profile(name);
+        if blocking == Blocking::Nothing {
+            allow_third_party_cookies(&profile);
+        }
+        let client = self.driver.open(&profile, blocking.options()).await;
         listen_to_the_tag(&client).await;
         client
     }
 
     /// Quits the browser and starts it again on the same profile: session
     /// cookies and session storage are gone, persistent cookies stay.
-    async fn restart(&self, client: Client, name: &str, options: Options) -> Client {
-        let client = self.driver.restart(client, &self.profile(name), options).await;
+    async fn restart(&self, client: Client, name: &str, blocking: Blocking) -> Client {
+        let client = self.driver.restart(client, &self.profile(name), blocking.options()).await;
         listen_to_the_tag(&client).await;
         client
     }
@@ -105,6 +133,49 @@ impl Setup {
     }
 }
 
+const PAGES: [(&str, &str); 3] = [("/", "Home"), ("/pricing", "Pricing"), ("/contact", "Contact")];
+
+/// The demo shop's consent banner (`serve --demo`'s `/consent.js`): it
+/// restates the visitor's answer on every page, before the tag runs.
+const CONSENT_JS: &str = r#"window.tessera = window.tessera || [];
+const said = localStorage.getItem("shop_consent");
+if (said !== null) window.tessera.push(["consent", said === "yes"]);
+for (const [id, ok] of [["consent-yes", true], ["consent-no", false]]) {
+  document.getElementById(id).addEventListener("click", () => {
+    localStorage.setItem("shop_consent", ok ? "yes" : "no");
+    window.tessera.push(["consent", ok]);
+  });
+}
+"#;
+
+/// Serves the customer's pages (as the demo shop's) on one port, answering
+/// as `http://localhost:PORT` and `http://outlet.localhost:PORT` (two sites
+/// to the browser, both loopback). Returns both origins.
+async fn start_customer_site(tessera: &str) -> (String, String) {
+    use axum::response::Html;
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port for the customer's website");
+    let port = listener.local_addr().expect("its address").port();
+    let nav: String = PAGES.iter().map(|(p, t)| format!("<a href=\"{p}\">{t}</a> ")).collect();
+    let mut app = axum::Router::new();
+    for (path, title) in PAGES {
+        let html = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · Tessera Tea Co.</title>\
+             </head><body><header><strong>Tessera Tea Co.</strong> <nav>{nav}</nav></header>\
+             <main><h1>{title}</h1>\
+             <p><button id=\"consent-yes\">Allow optional cookies</button> \
+             <button id=\"consent-no\">Refuse optional cookies</button></p></main>\
+             <script src=\"/consent.js\"></script>\
+             <script async src=\"{tessera}/tag.js\" data-site=\"{SITE}\"></script></body></html>"
+        );
+        app = app.route(path, get(move || async move { Html(html) }));
+    }
+    let app = app
+        .route("/consent.js", get(|| async { ([(axum::http::header::CONTENT_TYPE, "text/javascript")], CONSENT_JS) }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://localhost:{port}"), format!("http://outlet.localhost:{port}"))
+}
+
 /// The host of an origin (`http://localhost:1234` → `localhost`).
 fn host(origin: &str) -> &str {
     let rest = origin.split_once("://").map_or(origin, |(_, rest)| rest);
@@ -114,6 +185,21 @@ fn host(origin: &str) -> &str {
 /// The schemeful site of an origin, as a partition key names it (`http://localhost`).
 fn site_of(origin: &str) -> String {
     format!("http://{}", host(origin))
+}
+
+/// Headless Chromium 148 refuses unpartitioned third-party cookies unless
+/// told otherwise (a `Set-Cookie` of Tessera's on the shop is blocked with
+/// reason `UserPreferences` although no preference was given): writes a new
+/// profile's preferences with the user setting "allow third-party cookies"
+/// (`profile.cookie_controls_mode` 0) before its first start.
+fn allow_third_party_cookies(profile: &std::path::Path) {
+    let dir = profile.join("Default");
+    if dir.join("Preferences").exists() {
+        return;
+    }
+    std::fs::create_dir_all(&dir).expect("the profile's directory");
+    let prefs = json!({ "profile": { "cookie_controls_mode": 0, "block_third_party_cookies": false } });
+    std::fs::write(dir.join("Preferences"), prefs.to_string()).expect("the profile's preferences");
 }
 
 // ---------------------------------------------------------------------------
@@ -518,7 +604,8 @@ impl Type {
     fn cookies(self, blocking: Blocking) -> Vec<Want> {
         let visitor = if self.persistent() { "vid" } else { "vids" };
         let mut out = if self.third_party() && blocking != Blocking::TesserasSiteData {
-            vec![want(&format!("ts_tp_{visitor}"), Kept::Partitioned, self.persistent()), sid_3p()]
+            let sid = want("ts_tp_sid", Kept::Partitioned, false);
+            vec![want(&format!("ts_tp_{visitor}"), Kept::Partitioned, self.persistent()), sid]
         } else {
             // The first-party types, and the third-party ones' fallback.
             vec![want(&format!("ts_{visitor}"), Kept::Page, self.persistent()), want("ts_sid", Kept::Page, false)]
@@ -531,14 +618,11 @@ impl Type {
     }
 }
 
-fn sid_3p() -> Want {
-    want("ts_tp_sid", Kept::Partitioned, false)
-}
-
 /// What the browser blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Blocking {
-    /// Third-party cookies allowed (Chromium's default).
+    /// Third-party cookies allowed (the user setting, see
+    /// [`allow_third_party_cookies`]).
     Nothing,
     /// The user setting that blocks third-party cookies (partitioned ones
     /// are still kept).
@@ -551,6 +635,7 @@ enum Blocking {
 impl Blocking {
     fn options(self) -> Options {
         match self {
+            // And the profile's preferences allow third-party cookies.
             Self::Nothing => Options::default(),
             Self::ThirdPartyCookies => Options { block_third_party_cookies: true, ..Options::default() },
             Self::TesserasSiteData => Options {
@@ -570,13 +655,14 @@ impl Blocking {
     }
 }
 
-/// The demo admin sets the site's cookie solution type in the admin form.
-/// Returns the admin's browser (for the final cookie check).
-async fn choose_solution_type(s: &Setup, solution: Type) -> Client {
+/// The admin allows the customer's two origins to embed the tag and sets
+/// the site's cookie solution type, in the admin form. Returns the admin's
+/// browser (for the final cookie check).
+async fn configure_site(s: &Setup, solution: Type) -> Client {
     let admin = s.driver.open(&s.profile("admin"), Options::default()).await;
     visit(&admin, &s.url("/admin/login")).await;
-    type_into(&admin, "#email", &s.demo.admin_email).await;
-    type_into(&admin, "#password", &s.demo.admin_password).await;
+    type_into(&admin, "#email", ADMIN_EMAIL).await;
+    type_into(&admin, "#password", PASSWORD).await;
     click(&admin, Locator::Css("form.stack button[type=submit]")).await;
     eventually("the admin's login", || async { admin.current_url().await.is_ok_and(|u| u.path() == "/admin/account") })
         .await;
@@ -584,6 +670,8 @@ async fn choose_solution_type(s: &Setup, solution: Type) -> Client {
     let select =
         admin.wait().at_most(PATIENCE).for_element(Locator::Css("#solution_type")).await.expect("the type picker");
     select.select_by_value(solution.as_str()).await.expect("choose the solution type");
+    let origins = format!("{}\n{}", s.shop, s.outlet);
+    js(&admin, "document.getElementById('origins').value = arguments[0]", vec![json!(origins)]).await;
     click(&admin, Locator::XPath("//form[contains(@action, '/admin/sites/')]//button[.='Save the settings']")).await;
     eventually("the saved settings", || async {
         admin.current_url().await.is_ok_and(|u| u.query() == Some("done=saved"))
@@ -591,6 +679,8 @@ async fn choose_solution_type(s: &Setup, solution: Type) -> Client {
     .await;
     let saved = js(&admin, "return document.getElementById('solution_type').value", vec![]).await;
     assert_eq!(saved, json!(solution.as_str()), "the form shows the saved type");
+    let saved = js(&admin, "return document.getElementById('origins').value", vec![]).await;
+    assert_eq!(saved, json!(origins), "the form shows the saved origins");
     admin
 }
 
@@ -606,35 +696,34 @@ async fn visitor_story(s: &Setup, solution: Type, blocking: Blocking) {
     let started = Instant::now();
     let name = format!("{}-{blocking:?}", solution.as_str());
     let what = |step: &str| format!("{} ({}), {step}", solution.as_str(), blocking.label());
-    let options = blocking.options();
     let wanted = solution.cookies(blocking);
     let (visitor, visit_cookie) = (wanted[0].name.clone(), wanted[1].name.clone());
     // The probe is asked for exactly when no third-party visitor cookie is
     // known yet, and says yes exactly when Tessera's host may keep cookies.
     let third_party_works = blocking != Blocking::TesserasSiteData;
 
-    let client = s.browser(&name, options).await;
+    let client = s.browser(&name, blocking).await;
     // 1. The home page, then consent.
     let home = view_and_accept(&client, &s.shop("/")).await;
     let step = what("after consent on the first page");
     assert_eq!(home.last_visit(), FIRST_VISIT, "{step}: a new visitor's first visit");
     assert_eq!(page_visit(&client).await, FIRST_VISIT, "{step}: tessera.visit");
     check_probe(&home, solution.third_party(), third_party_works, solution, &step);
-    let first = assert_monitoring_cookies(&client, &s.demo.shop, &wanted, &step).await;
+    let first = assert_monitoring_cookies(&client, &s.shop, &wanted, &step).await;
 
     // 2. Another page of the same visit (the page restates consent before the tag).
     let pricing = view(&client, &s.shop("/pricing")).await;
     let step = what("on the second page");
     assert_eq!(pricing.last_visit(), FIRST_VISIT, "{step}: the same visit, still the first");
     check_probe(&pricing, false, third_party_works, solution, &step);
-    let second = assert_monitoring_cookies(&client, &s.demo.shop, &wanted, &step).await;
+    let second = assert_monitoring_cookies(&client, &s.shop, &wanted, &step).await;
     assert_eq!(value_of(&second, &visit_cookie), value_of(&first, &visit_cookie), "{step}: the same visit token");
     assert_eq!(value_of(&second, &visitor), value_of(&first, &visitor), "{step}: the same visitor token");
     check_against_registry(&client, &s.registry, &step).await;
 
     // 3. Two days later, in a new browser session.
     s.advance_clock(TWO_DAYS).await;
-    let client = s.restart(client, &name, options).await;
+    let client = s.restart(client, &name, blocking).await;
     let back = view(&client, &s.shop("/")).await;
     let step = what("back two days later after closing the browser");
     let expected = if solution.persistent() {
@@ -647,7 +736,7 @@ async fn visitor_story(s: &Setup, solution: Type, blocking: Blocking) {
     };
     assert_eq!(back.last_visit(), expected, "{step}");
     check_probe(&back, solution.third_party() && !solution.persistent(), third_party_works, solution, &step);
-    let third = assert_monitoring_cookies(&client, &s.demo.shop, &wanted, &step).await;
+    let third = assert_monitoring_cookies(&client, &s.shop, &wanted, &step).await;
     assert_ne!(value_of(&third, &visit_cookie), value_of(&second, &visit_cookie), "{step}: a new visit token");
     if solution.persistent() {
         assert_eq!(value_of(&third, &visitor), value_of(&second, &visitor), "{step}: the visitor token was kept");
@@ -682,10 +771,7 @@ fn check_probe(h: &Heard, asked: bool, works: bool, solution: Type, step: &str) 
 }
 
 async fn one_type_every_way(solution: Type, ways: &[Blocking]) {
-    let s = Setup::start().await;
-    let admin = choose_solution_type(&s, solution).await;
-    check_against_registry(&admin, &s.registry, "the admin").await;
-    admin.close().await.ok();
+    let s = Setup::start(solution).await;
     for blocking in ways {
         visitor_story(&s, solution, *blocking).await;
     }
@@ -741,6 +827,72 @@ async fn first_party_session_forgets_the_visitor_when_the_browser_closes_whateve
 }
 
 // ---------------------------------------------------------------------------
+// The agent's view: "On the site now"
+// ---------------------------------------------------------------------------
+
+/// One visit in the agent's live list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct LiveVisit {
+    /// "Visitor 7".
+    visitor: String,
+    /// "new", or "returning, visit 2 (2 days since the last)".
+    visit: String,
+    /// The visit's current page.
+    url: String,
+}
+
+const READ_LIVE: &str = "return [...document.querySelectorAll('#live tbody tr')].map((tr) => {
+    const cells = tr.querySelectorAll('td');
+    const meta = cells[2] && cells[2].querySelector('.meta');
+    return { visitor: cells[0].textContent.trim(), visit: cells[1].textContent.trim(),
+             url: meta ? meta.textContent.trim() : '' };
+});";
+
+async fn agent_log_in(s: &Setup, agent: &Client) {
+    visit(agent, &s.url("/agent/login")).await;
+    if let Ok(site) = agent.find(Locator::Css("#site_id")).await {
+        site.clear().await.ok();
+        site.send_keys(SITE).await.expect("type the site ID");
+    }
+    type_into(agent, "#email", AGENT_EMAIL).await;
+    type_into(agent, "#password", PASSWORD).await;
+    click(agent, Locator::Css("form.stack button[type=submit]")).await;
+    eventually("the agent's login", || async { agent.current_url().await.is_ok_and(|u| u.path() == "/agent/account") })
+        .await;
+}
+
+/// The visits on the agent's "On the site now" page once `ready` holds for
+/// them (page views are written in batches, so the current page follows a
+/// moment later). Logs the agent in again when the session has ended (the
+/// clock moves by days in these tests).
+async fn live_visits(s: &Setup, agent: &Client, what: &str, ready: impl Fn(&[LiveVisit]) -> bool) -> Vec<LiveVisit> {
+    let start = Instant::now();
+    loop {
+        visit(agent, &s.url("/agent/live")).await;
+        if !agent.current_url().await.is_ok_and(|u| u.path() == "/agent/live") {
+            agent_log_in(s, agent).await;
+            continue;
+        }
+        let rows = js(agent, READ_LIVE, vec![]).await;
+        let rows: Vec<LiveVisit> = rows
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| LiveVisit {
+                visitor: r["visitor"].as_str().unwrap_or_default().to_owned(),
+                visit: r["visit"].as_str().unwrap_or_default().to_owned(),
+                url: r["url"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect();
+        if ready(&rows) {
+            return rows;
+        }
+        assert!(start.elapsed() < PATIENCE, "{what}: the agent's live list never got there; it shows {rows:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Tests: the customer's two domains
 // ---------------------------------------------------------------------------
 
@@ -756,16 +908,16 @@ async fn pages_say_consent_first(client: &Client) {
 async fn two_visits_on_the_shop(s: &Setup, name: &str, blocking: Blocking) -> (Client, Vec<Value>) {
     let solution = Type::CrossDomain;
     let wanted = solution.cookies(blocking);
-    let client = s.browser(name, blocking.options()).await;
+    let client = s.browser(name, blocking).await;
     let home = view_and_accept(&client, &s.shop("/")).await;
     assert_eq!(home.last_visit(), FIRST_VISIT, "{name}: the first visit to the shop");
-    let first = assert_monitoring_cookies(&client, &s.demo.shop, &wanted, &format!("{name}, first visit")).await;
+    let first = assert_monitoring_cookies(&client, &s.shop, &wanted, &format!("{name}, first visit")).await;
     s.advance_clock(TWO_DAYS).await;
-    let client = s.restart(client, name, blocking.options()).await;
+    let client = s.restart(client, name, blocking).await;
     let back = view(&client, &s.shop("/")).await;
     let second_visit = Visit::Some { number: 2, returning: true, days_since_last: Some(2) };
     assert_eq!(back.last_visit(), second_visit, "{name}: the second visit to the shop");
-    let shop = assert_monitoring_cookies(&client, &s.demo.shop, &wanted, &format!("{name}, second visit")).await;
+    let shop = assert_monitoring_cookies(&client, &s.shop, &wanted, &format!("{name}, second visit")).await;
     assert_eq!(value_of(&shop, &format!("ts_vid_{SITE}")), value_of(&first, &format!("ts_vid_{SITE}")));
     if blocking == Blocking::Nothing {
         let xd = format!("__Host-ts_xd_sid_{SITE}");
@@ -780,10 +932,7 @@ async fn cross_domain_type_follows_one_visitor_from_the_shop_to_the_outlet_only_
     if !browser_available() {
         return;
     }
-    let s = Setup::start().await;
-    let admin = choose_solution_type(&s, Type::CrossDomain).await;
-    check_against_registry(&admin, &s.registry, "the admin").await;
-    admin.close().await.ok();
+    let s = Setup::start(Type::CrossDomain).await;
     let (vid, sid, xd) = (format!("ts_vid_{SITE}"), format!("ts_sid_{SITE}"), format!("__Host-ts_xd_sid_{SITE}"));
     let second_visit = Visit::Some { number: 2, returning: true, days_since_last: Some(2) };
 
@@ -791,33 +940,50 @@ async fn cross_domain_type_follows_one_visitor_from_the_shop_to_the_outlet_only_
     // the same visitor, who keeps their own first-party cookie there.
     let name = "linked";
     let (client, shop) = two_visits_on_the_shop(&s, name, Blocking::Nothing).await;
+    let agent = s.driver.open(&s.profile("agent"), Options::default()).await;
+    let on_the_shop =
+        live_visits(&s, &agent, "linked, on the shop", |rows| rows.len() == 1 && rows[0].url == s.shop("/")).await;
+    let visitor = on_the_shop[0].visitor.clone();
+    let second = "returning, visit 2 (2 days since the last)";
+    assert_eq!(on_the_shop[0].visit, second, "the agent sees the shop's visitor's second visit");
     pages_say_consent_first(&client).await;
     let outlet_home = view(&client, &s.outlet("/")).await;
     assert_eq!(outlet_home.last_visit(), second_visit, "on the outlet: the same visitor's same (second) visit");
     let wanted = Type::CrossDomain.cookies(Blocking::Nothing);
-    let outlet = assert_monitoring_cookies(&client, &s.demo.outlet, &wanted, "on the outlet").await;
+    let outlet = assert_monitoring_cookies(&client, &s.outlet, &wanted, "on the outlet").await;
     assert_eq!(value_of(&outlet, &sid), value_of(&shop, &sid), "the outlet's visit token is the shop's");
     assert_ne!(value_of(&outlet, &vid), value_of(&shop, &vid), "the outlet keeps its own token for the visitor");
     let outlet_pricing = view(&client, &s.outlet("/pricing")).await;
     assert_eq!(outlet_pricing.last_visit(), second_visit, "the outlet's second page: still that visit");
     check_against_registry(&client, &s.registry, "linked, on the outlet").await;
+    let on_the_outlet =
+        live_visits(&s, &agent, "linked, on the outlet", |rows| rows.iter().any(|r| r.url == s.outlet("/pricing")))
+            .await;
+    let one_visit = [LiveVisit { visitor: visitor.clone(), visit: second.into(), url: s.outlet("/pricing") }];
+    assert_eq!(on_the_outlet, one_visit, "the agent sees one visit, the same visitor's, now on the outlet");
 
     // Two more days: the outlet's own cookie names that same visitor (their
     // third visit), and the shop joins the visit the outlet started.
     s.advance_clock(TWO_DAYS).await;
-    let client = s.restart(client, name, Options::default()).await;
+    let client = s.restart(client, name, Blocking::Nothing).await;
     pages_say_consent_first(&client).await;
     let third_visit = Visit::Some { number: 3, returning: true, days_since_last: Some(2) };
     let outlet_again = view(&client, &s.outlet("/")).await;
     assert_eq!(outlet_again.last_visit(), third_visit, "back on the outlet first: the same visitor's third visit");
-    let outlet = assert_monitoring_cookies(&client, &s.demo.outlet, &wanted, "back on the outlet").await;
+    let outlet = assert_monitoring_cookies(&client, &s.outlet, &wanted, "back on the outlet").await;
     let shop_again = view(&client, &s.shop("/pricing")).await;
     assert_eq!(shop_again.last_visit(), third_visit, "then on the shop: the same third visit");
-    let shop = assert_monitoring_cookies(&client, &s.demo.shop, &wanted, "then on the shop").await;
+    let shop = assert_monitoring_cookies(&client, &s.shop, &wanted, "then on the shop").await;
     assert_eq!(value_of(&shop, &sid), value_of(&outlet, &sid), "one visit token on both domains");
     assert_eq!(value_of(&shop, &xd), value_of(&outlet, &xd), "one unpartitioned copy");
     check_against_registry(&client, &s.registry, "linked, back on the shop").await;
     client.close().await.ok();
+    let third =
+        live_visits(&s, &agent, "linked, back on the shop", |rows| rows.iter().any(|r| r.url == s.shop("/pricing")))
+            .await;
+    let one_visit =
+        [LiveVisit { visitor, visit: "returning, visit 3 (2 days since the last)".into(), url: s.shop("/pricing") }];
+    assert_eq!(third, one_visit, "the agent sees the same visitor's third visit, one visit on both domains");
 
     // Third-party cookies blocked: no unpartitioned copy, so the outlet
     // cannot know the shop's visitor and gets its own.
@@ -828,7 +994,7 @@ async fn cross_domain_type_follows_one_visitor_from_the_shop_to_the_outlet_only_
     let outlet_home = view(&client, &s.outlet("/")).await;
     assert_eq!(outlet_home.last_visit(), FIRST_VISIT, "on the outlet: a new visitor's first visit");
     let wanted = Type::CrossDomain.cookies(blocked);
-    let outlet = assert_monitoring_cookies(&client, &s.demo.outlet, &wanted, "on the outlet, blocked").await;
+    let outlet = assert_monitoring_cookies(&client, &s.outlet, &wanted, "on the outlet, blocked").await;
     assert_ne!(value_of(&outlet, &sid), value_of(&shop, &sid), "another visit");
     let everywhere = monitoring_cookies(&client).await;
     assert!(
@@ -838,20 +1004,29 @@ async fn cross_domain_type_follows_one_visitor_from_the_shop_to_the_outlet_only_
     );
     check_against_registry(&client, &s.registry, "separate, on the outlet").await;
     client.close().await.ok();
+    let two = live_visits(&s, &agent, "separate, on the outlet", |rows| {
+        rows.len() == 2 && rows.iter().any(|r| r.url == s.outlet("/")) && rows.iter().any(|r| r.url == s.shop("/"))
+    })
+    .await;
+    let (on_outlet, on_shop) = if two[0].url == s.outlet("/") { (&two[0], &two[1]) } else { (&two[1], &two[0]) };
+    assert_ne!(on_outlet.visitor, on_shop.visitor, "the agent sees two visitors: {two:#?}");
+    assert_eq!(on_outlet.visit, "new", "the outlet's is a new visitor: {two:#?}");
+    assert_eq!(on_shop.visit, second, "the shop's is on their second visit: {two:#?}");
+    check_against_registry(&agent, &s.registry, "the agent").await;
+    agent.close().await.ok();
 }
 
 /// As a visitor meets the outlet's own consent banner: the outlet's first
 /// page has no answer yet (opt-in: nothing optional happens), then the
-/// visitor accepts there.
+/// visitor accepts there. Nothing was refused, so nothing should be erased:
+/// the unpartitioned copy of the shop's visit, set with the shop's consent,
+/// is still there when the visitor accepts, and the outlet joins that visit.
 #[tokio::test]
 async fn cross_domain_type_joins_the_shops_visit_when_the_visitor_accepts_on_the_outlet_after_a_first_page() {
     if !browser_available() {
         return;
     }
-    let s = Setup::start().await;
-    let admin = choose_solution_type(&s, Type::CrossDomain).await;
-    check_against_registry(&admin, &s.registry, "the admin").await;
-    admin.close().await.ok();
+    let s = Setup::start(Type::CrossDomain).await;
     let (sid, xd) = (format!("ts_sid_{SITE}"), format!("__Host-ts_xd_sid_{SITE}"));
     let name = "accepts-on-the-outlet";
     let (client, shop) = two_visits_on_the_shop(&s, name, Blocking::Nothing).await;
@@ -862,14 +1037,14 @@ async fn cross_domain_type_joins_the_shops_visit_when_the_visitor_accepts_on_the
     click(&client, Locator::Css("#consent-yes")).await;
     let accepted = settle(&client, 2).await;
     let wanted = Type::CrossDomain.cookies(Blocking::Nothing);
-    let outlet = assert_monitoring_cookies(&client, &s.demo.outlet, &wanted, "accepted on the outlet").await;
+    let outlet = assert_monitoring_cookies(&client, &s.outlet, &wanted, "accepted on the outlet").await;
     let second_visit = Visit::Some { number: 2, returning: true, days_since_last: Some(2) };
     assert_eq!(
         (accepted.last_visit(), value_of(&outlet, &sid)),
         (second_visit, value_of(&shop, &sid)),
         "accepting on the outlet continues the shop's (second) visit; the cross-domain cookie after the outlet's \
          first, unanswered page: {:#?}; the hits: {:#?}",
-        describe(&of_site(&after_first_page, &s.demo.outlet)),
+        describe(&of_site(&after_first_page, &s.outlet)),
         before.hits
     );
     assert_eq!(value_of(&outlet, &xd), value_of(&shop, &xd), "one unpartitioned copy");
@@ -886,14 +1061,14 @@ async fn two_tabs_share_the_visitor_and_the_visit_and_report_different_tab_ids()
     if !browser_available() {
         return;
     }
-    let s = Setup::start().await;
+    let s = Setup::start(Type::ThirdParty).await;
     let wanted = Type::ThirdParty.cookies(Blocking::Nothing);
     let (visitor, visit_cookie) = (wanted[0].name.clone(), wanted[1].name.clone());
-    let client = s.browser("tabs", Options::default()).await;
+    let client = s.browser("tabs", Blocking::Nothing).await;
     let first_tab = client.window().await.expect("the first tab");
     let home = view_and_accept(&client, &s.shop("/")).await;
     assert_eq!(home.last_visit(), FIRST_VISIT, "the first tab: a first visit");
-    let one = assert_monitoring_cookies(&client, &s.demo.shop, &wanted, "the first tab").await;
+    let one = assert_monitoring_cookies(&client, &s.shop, &wanted, "the first tab").await;
     let (tab_one, reported_one) = tab_ids(&client).await;
     assert!(!tab_one.is_empty(), "the first tab has an ID");
     assert_eq!(reported_one, tab_one, "the first tab's hit reports its ID");
@@ -905,7 +1080,7 @@ async fn two_tabs_share_the_visitor_and_the_visit_and_report_different_tab_ids()
     let pricing = view(&client, &s.shop("/pricing")).await;
     assert_eq!(pricing.last_visit(), FIRST_VISIT, "the second tab: the same, first visit");
     assert_eq!(pricing.last_hit()["probe"], json!(false), "the second tab needs no probe");
-    let two = assert_monitoring_cookies(&client, &s.demo.shop, &wanted, "the second tab").await;
+    let two = assert_monitoring_cookies(&client, &s.shop, &wanted, "the second tab").await;
     let (tab_two, reported_two) = tab_ids(&client).await;
     assert!(!tab_two.is_empty(), "the second tab has an ID");
     assert_eq!(reported_two, tab_two, "the second tab's hit reports its ID");
@@ -919,7 +1094,7 @@ async fn two_tabs_share_the_visitor_and_the_visit_and_report_different_tab_ids()
     client.switch_to_window(first_tab).await.expect("to the first tab");
     let contact = view(&client, &s.shop("/contact")).await;
     assert_eq!(contact.last_visit(), FIRST_VISIT, "the first tab again: still the first visit");
-    let again = assert_monitoring_cookies(&client, &s.demo.shop, &wanted, "the first tab again").await;
+    let again = assert_monitoring_cookies(&client, &s.shop, &wanted, "the first tab again").await;
     assert_eq!(value_of(&again, &visit_cookie), value_of(&one, &visit_cookie), "still one visit");
     assert_eq!(tab_ids(&client).await, (tab_one.clone(), tab_one), "the first tab keeps its ID across pages");
     check_against_registry(&client, &s.registry, "the first tab").await;
@@ -945,10 +1120,10 @@ async fn refusing_consent_leaves_no_monitoring_cookie_and_withdrawing_it_erases_
     if !browser_available() {
         return;
     }
-    let s = Setup::start().await;
+    let s = Setup::start(Type::ThirdParty).await;
 
     // Refused on the first page: nothing optional, on this page or the next.
-    let client = s.browser("refuses", Options::default()).await;
+    let client = s.browser("refuses", Blocking::Nothing).await;
     let home = view(&client, &s.shop("/")).await;
     assert_eq!(home.last_visit(), Visit::None, "no answer yet: no visit");
     click(&client, Locator::Css("#consent-no")).await;
@@ -963,11 +1138,11 @@ async fn refusing_consent_leaves_no_monitoring_cookie_and_withdrawing_it_erases_
     client.close().await.ok();
 
     // Accepted, then withdrawn: the tag erases its cookies, the server its own.
-    let client = s.browser("withdraws", Options::default()).await;
+    let client = s.browser("withdraws", Blocking::Nothing).await;
     let wanted = Type::ThirdParty.cookies(Blocking::Nothing);
     let home = view_and_accept(&client, &s.shop("/")).await;
     assert_eq!(home.last_visit(), FIRST_VISIT, "accepted: a first visit");
-    assert_monitoring_cookies(&client, &s.demo.shop, &wanted, "accepted").await;
+    assert_monitoring_cookies(&client, &s.shop, &wanted, "accepted").await;
     click(&client, Locator::Css("#consent-no")).await;
     let withdrawn = settle(&client, 3).await;
     assert_eq!(withdrawn.last_visit(), Visit::None, "withdrawn: no visit");
@@ -978,4 +1153,53 @@ async fn refusing_consent_leaves_no_monitoring_cookie_and_withdrawing_it_erases_
     assert_nothing_optional(&client, &s, "withdrawn, on the next page").await;
     check_against_registry(&client, &s.registry, "withdrawn").await;
     client.close().await.ok();
+}
+
+/// From now on every request of this tab carries `Sec-GPC: 1`, and, unless
+/// `header_only`, the tab's pages see `navigator.globalPrivacyControl`
+/// true, as in a browser with Global Privacy Control on.
+async fn send_global_privacy_control(client: &Client, header_only: bool) {
+    cdp(client, "Network.enable", json!({})).await;
+    cdp(client, "Network.setExtraHTTPHeaders", json!({ "headers": { "Sec-GPC": "1" } })).await;
+    if !header_only {
+        let source = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', \
+                      { get: () => true, configurable: true });";
+        cdp(client, "Page.addScriptToEvaluateOnNewDocument", json!({ "source": source })).await;
+    }
+}
+
+#[tokio::test]
+async fn global_privacy_control_outweighs_a_yes_and_leaves_no_monitoring_cookie() {
+    if !browser_available() {
+        return;
+    }
+    let s = Setup::start(Type::ThirdParty).await;
+    // The tag itself reads GPC as a refusal. With only the header (the
+    // page's scripts cannot know), the tag reports the yes and the server
+    // refuses on its own: no monitoring cookie (the tag's loader cookies,
+    // which only the page's scripts decide on, are another matter).
+    for (name, header_only) in [("gpc", false), ("gpc-header-only", true)] {
+        let client = s.browser(name, Blocking::Nothing).await;
+        send_global_privacy_control(&client, header_only).await;
+        let home = view(&client, &s.shop("/")).await;
+        assert_eq!(home.last_visit(), Visit::None, "{name}: no answer yet: no visit");
+        click(&client, Locator::Css("#consent-yes")).await;
+        let said_yes = settle(&client, 2).await;
+        assert_eq!(said_yes.hits[1]["sent"]["consent"], json!(header_only), "{name}: the tag's report: {said_yes:#?}");
+        for (step, page) in [("after the yes", None), ("on the next page", Some("/pricing"))] {
+            let step = format!("{name}, {step}");
+            if let Some(path) = page {
+                view(&client, &s.shop(path)).await;
+            }
+            assert_eq!(page_visit(&client).await, Visit::None, "{step}: no visit");
+            if header_only {
+                let monitoring = monitoring_cookies(&client).await;
+                assert!(monitoring.is_empty(), "{step}: no monitoring cookie: {:#?}", describe(&monitoring));
+            } else {
+                assert_nothing_optional(&client, &s, &step).await;
+            }
+        }
+        check_against_registry(&client, &s.registry, name).await;
+        client.close().await.ok();
+    }
 }

@@ -6,7 +6,7 @@
   const base = new URL(me.src).origin + "/monitor/" + site;
   const api = window.tessera;
   const names = ["ts_vid_", "ts_vids_", "ts_sid_", "ts_last_"].map((n) => n + site);
-  let ticket, ticketAt, ttl, last, waiting = [], timer;
+  let ticket, ticketAt, ttl, last, counted, waiting = [], timer;
 
   // The page's answer through the tag's API (null: it said nothing); GPC is a refusal.
   const said = () => {
@@ -27,8 +27,8 @@
     } catch {}
   };
 
-  /** One page load (or a consent change, `again`): who, which visit, which cookies. */
-  const hit = (again) => {
+  /** One page load, or this page again after a consent answer (`again`: already counted). */
+  const hit = (again = false) => {
     const consent = said();
     const cookies = {};
     for (const name of names) if (read(name)) cookies[name] = read(name);
@@ -42,6 +42,7 @@
         answer.clear.map((name) => write([name, "", 0]));
         answer.set.map(write);
         [ticket, ticketAt, ttl] = [answer.ticket, Date.now(), answer.ttl * 1000];
+        counted = counted || answer.counted;
         // For the page's own use: {number, returning, days_since_last}, or null without consent.
         api.visit = answer.visit;
         dispatchEvent(new CustomEvent("tessera:visit", { detail: answer.visit }));
@@ -83,7 +84,8 @@
   const push = api.push;
   api.push = (...commands) => {
     const result = push(...commands);
-    if (commands.some(([command]) => command === "consent")) hit(true);
+    // Sent again for this page: a view not yet counted (no answer before) counts now.
+    if (commands.some(([command]) => command === "consent")) hit(counted);
     return result;
   };
   hit();

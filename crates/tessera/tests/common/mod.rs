@@ -29,7 +29,7 @@ pub struct DemoLogins {
     pub admin_password: String,
     /// The demo customer website's origin (`http://localhost:PORT`).
     pub shop: String,
-    /// The same customer's second domain (`http://127.0.0.2:PORT`).
+    /// The same customer's second domain (`http://outlet.localhost:PORT`).
     pub outlet: String,
 }
 
