@@ -91,3 +91,37 @@ pub(crate) async fn serve(Path(file): Path<String>) -> Result<Response, WebError
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     Ok(res)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `gzip -9` size of `bytes` (Debian always has gzip; the budget is stated for it).
+    fn gzipped(bytes: &[u8]) -> usize {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut gzip = Command::new("gzip")
+            .args(["-9", "-c"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("gzip is installed");
+        gzip.stdin.take().expect("stdin").write_all(bytes).expect("write to gzip");
+        gzip.wait_with_output().expect("gzip output").stdout.len()
+    }
+
+    #[test]
+    fn the_loader_stays_within_its_2_kb_gzipped_budget_and_loads_the_monitor() {
+        let size = gzipped(TAG_JS.as_bytes());
+        assert!(size <= 2048, "tag.js is {size} bytes gzipped, over the 2,048-byte budget");
+        assert!(TAG_JS.contains(monitor_js_url()), "the monitoring script's current address is filled in");
+        assert!(!TAG_JS.contains("__MONITOR_JS__"));
+    }
+
+    #[test]
+    fn the_messenger_stays_within_its_30_kb_gzipped_budget() {
+        let both = [ASSETS[1].body.as_bytes(), ASSETS[2].body.as_bytes()].concat();
+        let size = gzipped(&both);
+        assert!(size <= 30 * 1024, "messenger js + css are {size} bytes gzipped");
+    }
+}

@@ -69,7 +69,8 @@
     frame.src = u + "&host=" + encodeURIComponent(location.origin);
     timer = setTimeout(() => fromManifest || loadLatest(), 5000);
   };
-  const loadLatest = () => manifest().then((m) => load(m, true), () => {});
+  // a slow frame that got ready meanwhile is kept: reloading it would lose what was typed
+  const loadLatest = () => manifest().then((m) => ready || load(m, true), () => {});
 
   const onMessage = ({ origin: from, source, data: d }) => {
     if (from !== origin || source !== frame.contentWindow || d?.ts !== 1) return;
