@@ -13,8 +13,11 @@ use crate::{SqliteStore, backend, conflict_or_backend};
 const SELECT: &str = "SELECT id, site_id, visitor_id, started_at, last_seen_at, previous_visit_at, visit_number, \
                       current_url, current_title FROM monitor_sessions";
 
-/// SQLite allows 32,766 bound parameters per statement; an event takes 10.
-const EVENTS_PER_INSERT: usize = 3_000;
+/// Rows per multi-row INSERT. Fixed, so every full chunk reuses one cached
+/// prepared statement: a statement per batch size would fill each
+/// connection's statement cache with large compiled statements (hundreds of
+/// MiB under load, measured). The last, partial chunk is not cached.
+const EVENTS_PER_INSERT: usize = 256;
 
 fn session_from_row(row: &SqliteRow) -> StoreResult<MonitorSession> {
     Ok(MonitorSession {
@@ -149,7 +152,8 @@ impl MonitorStore for SqliteStore {
                     .push_bind(e.ip.as_deref())
                     .push_bind(e.at.unix());
             });
-            insert.build().execute(&mut *tx).await.map_err(backend)?;
+            let full = chunk.len() == EVENTS_PER_INSERT;
+            insert.build().persistent(full).execute(&mut *tx).await.map_err(backend)?;
         }
         // Each visit moves once, to its latest event in the batch.
         let mut latest: Vec<&PageEvent> = Vec::new();
