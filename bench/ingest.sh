@@ -13,18 +13,22 @@
 #      (rows of page_events in DATA/tessera.db counted just before and just
 #      after; the writer must keep up: no 503, little backlog), p50/p99
 #      (wrk --latency), server CPU in total and by thread (HTTP workers vs the
-#      SQLite writer), the share of CPU 0 other processes took, RSS;
-#   2. where the CPU goes: perf record over one more paced run (if perf works);
+#      SQLite writer: CPU, context switches, time waiting for the core), the
+#      share of CPU 0 other processes took (the VM is shared), RSS;
+#   2. where the CPU goes: perf record over a paced run and a 1-event run,
+#      summed by kind of work and thread (if perf works; PROFILE=0 skips);
 #   3. burst: BURST_CONNS connections x BURST_BATCH events for BURST_DUR, more
 #      than the store can absorb: the queue's 32 MiB budget fills, intake
 #      answers 503 + Retry-After; RSS sampled every 0.2 s; then the drain;
+#      SQLite's own heap (and its page caches) read through gdb between
+#      rounds, if gdb is installed (GDB=0 skips);
 #   4. every event acknowledged to wrk is in the table, also after SIGTERM.
 # Embedded store: SQLite (WAL, synchronous=NORMAL), the default. The server
 # runs with --demo, which lets the demo shop (http://localhost:NNNN, read from
 # the banner) embed site 1001: that origin is every request's Origin and the
 # origin of every event's URL.
 #
-#   CARGO_TARGET_DIR=/work/target-bench bench/ingest.sh   # everything: ~2.5 min after the build
+#   CARGO_TARGET_DIR=/work/target-bench bench/ingest.sh   # everything: 2-3 min after the build
 #   ROUNDS=1 VISITS=5000 PROFILE=0 bench/ingest.sh        # shorter
 #   RATE=80000 bench/ingest.sh                            # another offered rate
 #
@@ -68,6 +72,10 @@ free_mb=$(df -Pm "$WORK" | awk 'NR==2 {print $4}')
 RES=$WORK/results DATA=$WORK/data DB=$WORK/data/tessera.db
 
 echo "== cargo build --release -p tessera" >&2
+# What is measured: the commit built, and whether other files were changed then.
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+DIRTY=$(git status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null | awk '$2 !~ /\/tests\// {n++} END {print n+0}')
+[[ $DIRTY == 0 ]] && BUILT="commit $COMMIT" || BUILT="commit $COMMIT plus $DIRTY uncommitted changed source files"
 cargo build --release -p tessera >&2
 BIN=$TARGET/release/tessera
 # Everything from here on but the server runs on the client CPU.
@@ -389,7 +397,7 @@ MACHINE="$(nproc --all)-core VM ($(awk -F': ' '/model name/ {print $2; exit}' /p
 {
   echo "# Ingestion benchmark results"
   echo
-  echo "Produced by \`$CMD\` on $(date -u +%Y-%m-%d) ($(date -u +%H:%M) UTC), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), on a $MACHINE, shared with other work (load average at the start: $LOADAVG)."
+  echo "Produced by \`$CMD\` on $(date -u +%Y-%m-%d) ($(date -u +%H:%M) UTC), $BUILT (built at the start), on a $MACHINE, shared with other work (load average at the start: $LOADAVG)."
   echo "Server (\`tessera serve --demo\`, embedded SQLite store, release build) pinned to CPU $SERVER_CPU; wrk (1 thread), the ticket maker, row counts, perf and the RSS sampler pinned to CPU $CLIENT_CPU."
   echo "Load: \`POST /monitor/$SITE/events\` (text/plain JSON, Origin \`$ORIGIN\`: the demo shop, which \`--demo\` lets embed the site), tickets rotated over $VISITS visits opened by real \`POST /monitor/$SITE/hit\`s ($PREP_S s); each event ~150 bytes of JSON (URL, title, referrer, tab)."
   echo "Target (issue): ≥ 50,000 events/s sustained with p99 < 10 ms and bounded memory."
