@@ -1,6 +1,8 @@
 //! Visitor monitoring: visits (`monitor_sessions`) and the tag's page views
 //! (`page_events`), written in batches by the ingestion pipeline.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
@@ -155,28 +157,31 @@ impl MonitorStore for SqliteStore {
             let full = chunk.len() == EVENTS_PER_INSERT;
             insert.build().persistent(full).execute(&mut *tx).await.map_err(backend)?;
         }
-        // Each visit moves once, to its latest event in the batch.
-        let mut latest: Vec<&PageEvent> = Vec::new();
-        for e in events.iter().filter(|e| e.session_id.is_some()) {
-            match latest.iter_mut().find(|l| l.session_id == e.session_id) {
-                Some(l) if l.at <= e.at => *l = e,
-                Some(_) => {}
-                None => latest.push(e),
+        // Each visit moves once, to its latest event in the batch (the later
+        // of equal times: events are in arrival order).
+        let mut latest: HashMap<i64, &PageEvent> = HashMap::new();
+        for e in events {
+            let Some(session) = e.session_id else { continue };
+            let slot = latest.entry(session.get()).or_insert(e);
+            if slot.at <= e.at {
+                *slot = e;
             }
         }
-        for e in latest {
-            sqlx::query(
-                "UPDATE monitor_sessions SET last_seen_at = ?, current_url = ?, current_title = ?
-                 WHERE id = ? AND last_seen_at <= ?",
-            )
-            .bind(e.at.unix())
-            .bind(&e.url)
-            .bind(&e.title)
-            .bind(e.session_id.map(MonitorSessionId::get))
-            .bind(e.at.unix())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        let mut moves: Vec<(i64, &PageEvent)> = latest.into_iter().collect();
+        moves.sort_unstable_by_key(|(id, _)| *id);
+        // Many visits per statement: SQLite's UPDATE ... FROM a VALUES list
+        // (its columns are column1, column2, ...).
+        for chunk in moves.chunks(EVENTS_PER_INSERT) {
+            let mut update = QueryBuilder::<Sqlite>::new(
+                "UPDATE monitor_sessions SET last_seen_at = v.column2, current_url = v.column3, \
+                 current_title = v.column4 FROM (",
+            );
+            update.push_values(chunk, |mut row, (id, e)| {
+                row.push_bind(*id).push_bind(e.at.unix()).push_bind(e.url.as_str()).push_bind(e.title.as_str());
+            });
+            update.push(") AS v WHERE monitor_sessions.id = v.column1 AND monitor_sessions.last_seen_at <= v.column2");
+            let full = chunk.len() == EVENTS_PER_INSERT;
+            update.build().persistent(full).execute(&mut *tx).await.map_err(backend)?;
         }
         tx.commit().await.map_err(backend)
     }

@@ -119,6 +119,18 @@ pub async fn live_sessions_are_the_sites_recent_visits_newest_first<S: Store>(st
     assert_eq!(ids(store.live_sessions(site_id(1001), at(0), 1).await.expect("live")), [a.id]);
     assert_eq!(ids(store.live_sessions(site_id(1002), at(0), 10).await.expect("live")), [other.id]);
     assert_eq!(ids(store.sessions_of_visitor(a.visitor_id, 10).await.expect("of visitor")), [a.id]);
+
+    // One batch moves every visit in it, each to its own latest page.
+    let batch = [
+        view(&a, "https://x.example/a1", at(600)),
+        view(&b, "https://x.example/b1", at(601)),
+        view(&a, "https://x.example/a2", at(602)),
+        view(&b, "https://x.example/b0", at(100)),
+    ];
+    store.record_page_events(&batch).await.expect("record");
+    let now = store.live_sessions(site_id(1001), at(0), 10).await.expect("live");
+    let pages: Vec<(&str, Timestamp)> = now.iter().map(|s| (s.current_url.as_str(), s.last_seen_at)).collect();
+    assert_eq!(pages, [("https://x.example/a2", at(602)), ("https://x.example/b1", at(601))]);
 }
 
 pub async fn purge_page_events_drops_only_the_sites_old_views<S: Store>(store: &S) {
