@@ -84,6 +84,18 @@ impl Limits {
     }
 }
 
+/// The value of the site's cookie `id` in the request's `Cookie` header, as text.
+pub(crate) fn site_cookie<'a>(
+    registry: &Registry,
+    headers: &'a HeaderMap,
+    id: CookieId,
+    site: SiteId,
+) -> Option<&'a str> {
+    let name = registry.name_for_site(id, site);
+    find_cookie(headers.get_all(header::COOKIE).into_iter().map(|v| v.as_bytes()), &name)
+        .and_then(|v| std::str::from_utf8(v).ok())
+}
+
 fn site_id(raw: &str) -> Result<SiteId, WebError> {
     SiteId::parse(raw).map_err(|_| WebError::BadRequest("Unknown site ID.".into()))
 }
@@ -198,13 +210,10 @@ async fn hit(
     let registry = state.registry();
     let mut presented = Presented::default();
     for id in MONITOR_COOKIES {
-        let name = registry.name_for_site(id, site.id);
         let value = if server_set(id) {
-            find_cookie(headers.get_all(header::COOKIE).into_iter().map(|v| v.as_bytes()), &name)
-                .and_then(|v| std::str::from_utf8(v).ok())
-                .map(str::to_owned)
+            site_cookie(registry, &headers, id, site.id).map(str::to_owned)
         } else {
-            req.cookies.get(&name).cloned()
+            req.cookies.get(&registry.name_for_site(id, site.id)).cloned()
         };
         if let Some(v) = value.filter(|v| !v.is_empty() && v.len() <= 128) {
             presented.cookies.push((id, v));
@@ -267,8 +276,7 @@ async fn probe(
     let registry = state.registry();
     let mut presented = Presented::default();
     for id in MONITOR_COOKIES.into_iter().filter(|id| server_set(*id)) {
-        let name = registry.name_for_site(id, site.id);
-        if find_cookie(headers.get_all(header::COOKIE).into_iter().map(|v| v.as_bytes()), &name).is_some() {
+        if site_cookie(registry, &headers, id, site.id).is_some() {
             presented.cookies.push((id, String::new()));
         }
     }

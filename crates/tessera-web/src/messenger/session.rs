@@ -26,11 +26,9 @@ async fn monitored_visitor(
         return Ok(None);
     }
     let registry = state.registry();
-    let from_cookie = [CookieId::ThirdPartyVisitor, CookieId::ThirdPartyVisitorSession].into_iter().find_map(|id| {
-        let name = registry.name_for_site(id, site);
-        find_cookie(headers.get_all(header::COOKIE).into_iter().map(|v| v.as_bytes()), &name)
-            .and_then(|v| std::str::from_utf8(v).ok())
-    });
+    let from_cookie = [CookieId::ThirdPartyVisitor, CookieId::ThirdPartyVisitorSession]
+        .into_iter()
+        .find_map(|id| crate::monitor::site_cookie(registry, headers, id, site));
     match from_cookie.or(handed) {
         Some(raw) => Ok(state.monitor().visitor_by_token(site, raw).await?),
         None => Ok(None),
