@@ -52,6 +52,14 @@ pub(crate) struct ServeArgs {
     /// print the demo logins.
     #[arg(long)]
     demo: bool,
+    /// Cluster mode: this node's name (setting `cluster.node_id`), sent to
+    /// the load balancer in the `__Host-ts_node` cookie. Needs `--redis`.
+    #[arg(long)]
+    node_id: Option<String>,
+    /// Cluster mode: the Redis URL shared by every node (setting
+    /// `cluster.redis_url`), e.g. redis://127.0.0.1:6379/0.
+    #[arg(long)]
+    redis: Option<String>,
     /// Let end-to-end tests move the server's clock via POST /__test/clock.
     #[cfg(feature = "test-clock")]
     #[arg(long)]

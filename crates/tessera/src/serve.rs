@@ -24,6 +24,13 @@ pub(crate) fn run(args: ServeArgs) -> Result<()> {
     if let Some(url) = &args.public_url {
         settings.server.public_url = url.clone();
     }
+    if let Some(node) = &args.node_id {
+        settings.cluster.node_id = node.clone();
+    }
+    if let Some(url) = &args.redis {
+        settings.cluster.redis_url = url.clone();
+    }
+    settings.validate()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&settings.server.log).context("server.log")?)
         // Logs on stderr; stdout carries only the banner (scripts read the address from it).

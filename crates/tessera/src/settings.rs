@@ -19,6 +19,17 @@ pub(crate) struct Settings {
     pub throttle: ThrottleSettings,
     pub password: PasswordSettings,
     pub visitor: VisitorSettings,
+    pub cluster: ClusterSettings,
+}
+
+/// `[cluster]`: empty on a single node.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ClusterSettings {
+    /// This node's name; what `__Host-ts_node` carries and nginx routes by.
+    pub node_id: String,
+    /// The Redis every node shares: session cache, revocations, presence, fan-out.
+    pub redis_url: String,
 }
 
 /// `[visitor]`
@@ -90,7 +101,7 @@ impl Settings {
         Ok(settings)
     }
 
-    fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<()> {
         for i in tessera_core::Interface::ALL {
             if self.session.idle_seconds(i) <= 0 || self.session.absolute_seconds(i) <= 0 {
                 bail!("session timeouts must be positive ({i})");
@@ -103,6 +114,13 @@ impl Settings {
             bail!("visitor.max_age_days must be 1 to 400 (browsers keep cookies at most 400 days)");
         }
         SiteId::new(self.server.default_site).context("server.default_site")?;
+        match (self.cluster.node_id.is_empty(), self.cluster.redis_url.is_empty()) {
+            (true, true) => {}
+            (false, false) => {
+                tessera_cluster::NodeId::parse(&self.cluster.node_id).context("cluster.node_id")?;
+            }
+            _ => bail!("cluster mode needs both cluster.node_id (--node-id) and cluster.redis_url (--redis)"),
+        }
         self.trusted_proxies()?;
         Ok(())
     }
