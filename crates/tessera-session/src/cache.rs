@@ -122,6 +122,11 @@ impl SessionCache {
         }
     }
 
+    /// Live entries (tombstones not counted), one shard read lock at a time.
+    pub fn live_len(&self) -> usize {
+        self.shards.iter().map(|s| s.read().values().filter(|slot| matches!(slot, Slot::Live(_))).count()).sum()
+    }
+
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.shards.iter().map(|s| s.read().len()).sum()

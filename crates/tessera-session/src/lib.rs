@@ -92,6 +92,13 @@ impl SessionCore {
         &self.inner.hasher
     }
 
+    /// Sessions held in this node's cache (revocation tombstones not counted;
+    /// a session past its idle timeout stays until it is looked up or evicted).
+    /// Walks the cache: for a metrics scrape, not for every request.
+    pub fn cached_sessions(&self) -> usize {
+        self.inner.cache.live_len()
+    }
+
     /// Writes pending "last seen" updates to the store (graceful shutdown, tests).
     pub async fn flush(&self) {
         self.inner.touches.flush().await;
