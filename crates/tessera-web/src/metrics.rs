@@ -435,6 +435,18 @@ mod tests {
     }
 
     #[test]
+    fn the_link_gauge_shows_the_state_given_at_the_scrape() {
+        let metrics = Metrics::new();
+        let down = metrics.render(3, Link::Down);
+        assert!(down.contains("tessera_cluster_link{state=\"down\"} 1\n"), "{down}");
+        assert!(down.contains("tessera_cluster_link{state=\"up\"} 0\n"), "{down}");
+        assert!(down.contains("tessera_cluster_link{state=\"alone\"} 0\n"), "{down}");
+        assert!(down.contains("tessera_sessions_cached 3\n"), "{down}");
+        let up = metrics.render(0, Link::Up);
+        assert!(up.contains("tessera_cluster_link{state=\"up\"} 1\n") && up.contains("{state=\"down\"} 0\n"));
+    }
+
+    #[test]
     fn durations_land_in_their_bucket_and_the_count_is_the_buckets_sum() {
         let h = DurationHistogram::default();
         h.observe(Duration::from_micros(500));

@@ -71,23 +71,42 @@ async fn readyz(State(state): State<AppState>) -> Response {
         state.metrics().store_error();
     }
     let link = state.cluster().link();
-    let status = match (store_ok, link) {
-        (false, _) => "unready",
-        (true, Link::Down) => "degraded",
-        (true, Link::Alone | Link::Up) => "ready",
-    };
+    let (code, status) = verdict(store_ok, link);
     let body = Readiness {
         status,
         store: if store_ok { "ok" } else { "error" },
         cluster: link.as_str(),
         node: state.cluster().node().map(|n| n.as_str().to_owned()),
     };
-    let code = if store_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, axum::Json(body)).into_response()
+}
+
+/// The readiness answer for a store check and a link state (see [`readyz`]).
+fn verdict(store_ok: bool, link: Link) -> (StatusCode, &'static str) {
+    match (store_ok, link) {
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "unready"),
+        (true, Link::Down) => (StatusCode::OK, "degraded"),
+        (true, Link::Alone | Link::Up) => (StatusCode::OK, "ready"),
+    }
 }
 
 /// Prometheus metrics of this node (OpenMetrics text). See [`crate::metrics`].
 async fn metrics(State(state): State<AppState>) -> Response {
     let body = state.metrics().render(state.core().cached_sessions(), state.cluster().link());
     ([(header::CONTENT_TYPE, HeaderValue::from_static(crate::metrics::CONTENT_TYPE))], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_cluster_link_degrades_but_only_a_failing_store_makes_a_node_unready() {
+        assert_eq!(verdict(true, Link::Alone), (StatusCode::OK, "ready"));
+        assert_eq!(verdict(true, Link::Up), (StatusCode::OK, "ready"));
+        assert_eq!(verdict(true, Link::Down), (StatusCode::OK, "degraded"));
+        for link in [Link::Alone, Link::Up, Link::Down] {
+            assert_eq!(verdict(false, link), (StatusCode::SERVICE_UNAVAILABLE, "unready"));
+        }
+    }
 }
