@@ -14,6 +14,9 @@ impl Cluster for Alone {
     fn link(&self) -> Link {
         Link::Alone
     }
+    fn errors(&self) -> u64 {
+        0
+    }
     fn cache_trusted(&self) -> bool {
         true
     }

@@ -102,6 +102,9 @@ pub trait Cluster: Send + Sync + fmt::Debug {
 
     fn link(&self) -> Link;
 
+    /// Calls to the bus that failed or timed out since start (for `/metrics`).
+    fn errors(&self) -> u64;
+
     /// Whether caches local to this node may answer now. Called on every
     /// request: must be a couple of atomic loads, no I/O.
     fn cache_trusted(&self) -> bool;

@@ -120,11 +120,6 @@ impl RedisCluster {
         Ok(cluster)
     }
 
-    /// Redis calls that failed or timed out since start (for `/metrics`).
-    pub fn errors(&self) -> u64 {
-        self.errors.load(Ordering::Relaxed)
-    }
-
     fn nanos_since_start(&self, at: Instant) -> u64 {
         u64::try_from(at.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX)
     }
@@ -347,6 +342,10 @@ impl Cluster for RedisCluster {
 
     fn link(&self) -> Link {
         if self.link.load(Ordering::Acquire) == LINK_UP { Link::Up } else { Link::Down }
+    }
+
+    fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
     }
 
     fn cache_trusted(&self) -> bool {

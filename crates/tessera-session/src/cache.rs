@@ -126,11 +126,6 @@ impl SessionCache {
         dropped
     }
 
-    /// Live entries (for metrics; takes each shard's read lock in turn).
-    pub fn live_len(&self) -> usize {
-        self.shards.iter().map(|s| s.read().values().filter(|slot| matches!(slot, Slot::Live(_))).count()).sum()
-    }
-
     /// Keeps the shard under its share of the capacity: first old tombstones,
     /// then arbitrary live entries (they are only a cache of the store).
     fn make_room(&self, shard: &mut Shard, now: Timestamp) {
@@ -149,6 +144,11 @@ impl SessionCache {
                 }
             });
         }
+    }
+
+    /// Live entries (tombstones not counted), one shard read lock at a time.
+    pub fn live_len(&self) -> usize {
+        self.shards.iter().map(|s| s.read().values().filter(|slot| matches!(slot, Slot::Live(_))).count()).sum()
     }
 
     #[cfg(test)]

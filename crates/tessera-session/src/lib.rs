@@ -92,11 +92,6 @@ impl SessionCore {
         &self.inner.cluster
     }
 
-    /// Live sessions in this node's cache (a gauge for `/metrics`).
-    pub fn cached_sessions(&self) -> usize {
-        self.inner.cache.live_len()
-    }
-
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }
@@ -115,6 +110,13 @@ impl SessionCore {
 
     pub fn hasher(&self) -> &PasswordHasher {
         &self.inner.hasher
+    }
+
+    /// Sessions held in this node's cache (revocation tombstones not counted;
+    /// a session past its idle timeout stays until it is looked up or evicted).
+    /// Walks the cache: for a metrics scrape, not for every request.
+    pub fn cached_sessions(&self) -> usize {
+        self.inner.cache.live_len()
     }
 
     /// Writes pending "last seen" updates to the store (graceful shutdown, tests).

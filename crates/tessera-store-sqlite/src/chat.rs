@@ -153,7 +153,7 @@ impl ConversationStore for SqliteStore {
         client_key: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<Option<Appended>> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let seq: Option<i64> = sqlx::query_scalar(
             "UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?
              WHERE id = ? AND status != 'closed' RETURNING last_seq",

@@ -52,7 +52,7 @@ impl EngagementStore for SqliteStore {
     // A changed vote is a new event: it takes a new `seq` with its `voted_at`.
     async fn set_vote(&self, article: ArticleId, actor: Actor, helpful: bool, now: Timestamp) -> StoreResult<()> {
         let visitor = actor.visitor.map(|v| v.get());
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let seq = next_activity_seq(&mut tx).await?;
         match actor.person {
             Some(person) => {
@@ -134,7 +134,7 @@ impl EngagementStore for SqliteStore {
     // (and the transaction, with the `seq` it took, is rolled back).
     async fn add_comment(&self, new: &NewComment, now: Timestamp) -> StoreResult<Comment> {
         let status = CommentStatus::Pending;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let seq = next_activity_seq(&mut tx).await?;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO comments

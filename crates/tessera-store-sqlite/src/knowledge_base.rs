@@ -66,7 +66,7 @@ impl KnowledgeBaseStore for SqliteStore {
         }
         // The INSERT checks the parent's site itself and comes first, so the
         // transaction holds the write lock from its first statement.
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let id: Option<i64> = match parent {
             None => sqlx::query_scalar(
                 "INSERT INTO categories (site_id, parent_id, position) VALUES (?, NULL, ?) RETURNING id",
@@ -215,7 +215,7 @@ impl KnowledgeBaseStore for SqliteStore {
 
     async fn put_translation(&self, article: ArticleId, t: &Translation) -> StoreResult<bool> {
         // The UPDATE comes first: it tells whether the article exists and takes the write lock.
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let done = sqlx::query("UPDATE articles SET updated_at = ? WHERE id = ?")
             .bind(t.updated_at.unix())
             .bind(article.get())

@@ -4,7 +4,10 @@
 //! [`SqliteStore::open`] tunes the connection for a web server (WAL so readers
 //! never wait for the writer, `synchronous=NORMAL`, a busy timeout instead of
 //! instant "database is locked" errors, foreign keys on) and applies the
-//! migrations embedded from `migrations/`.
+//! migrations embedded from `migrations/`. Write transactions begin
+//! `IMMEDIATE`: a deferred one that reads first cannot wait for the writer
+//! when it upgrades (WAL answers "database is locked" at once), and the
+//! page-view writer is busy often enough for that to show.
 //!
 //! The SQL is deliberately plain (no SQLite-only semantics; `RETURNING` and
 //! `ON CONFLICT` exist in PostgreSQL too) so a PostgreSQL backend can reuse it

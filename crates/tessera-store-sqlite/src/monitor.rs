@@ -138,7 +138,7 @@ impl MonitorStore for SqliteStore {
         if events.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         for chunk in events.chunks(EVENTS_PER_INSERT) {
             let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO page_events (site_id, visitor_id, session_id, tab, url, title, referrer, ip, at) ",
@@ -237,7 +237,7 @@ impl MonitorStore for SqliteStore {
     }
 
     async fn erase_visitor(&self, visitor: VisitorId) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let id = visitor.get();
         // Visits, their page views and the Help Center's page views go with
         // the row (ON DELETE CASCADE); what only points at it is deleted here.
@@ -261,7 +261,7 @@ impl MonitorStore for SqliteStore {
         if from == into {
             return Ok(false);
         }
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let same_site: Option<i64> = sqlx::query_scalar(
             "SELECT a.site_id FROM visitors a JOIN visitors b ON a.site_id = b.site_id WHERE a.id = ? AND b.id = ?",
         )

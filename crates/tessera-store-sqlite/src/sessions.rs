@@ -74,7 +74,7 @@ impl SessionStore for SqliteStore {
         // UPDATE only, so a touch queued before a logout cannot resurrect the
         // session; the `<` guard means it only ever moves forward (the portable
         // spelling of `MAX(last_seen_at, ?)`, which also skips no-op writes).
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         for (id, seen) in touches {
             sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?")
                 .bind(seen.unix())

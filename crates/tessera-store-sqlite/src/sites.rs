@@ -155,7 +155,7 @@ impl SiteStore for SqliteStore {
 
     async fn create_site(&self, id: SiteId, settings: &SiteSettings, now: Timestamp) -> StoreResult<Site> {
         let (langs, default, embed, solution, consent) = settings_columns(settings);
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         sqlx::query(
             "INSERT INTO sites (id, name, languages, default_language, embed_origins, solution_type, consent_mode,
                                 registration_open, created_at, updated_at)
@@ -183,7 +183,7 @@ impl SiteStore for SqliteStore {
     async fn update_site(&self, id: SiteId, settings: &SiteSettings, now: Timestamp) -> StoreResult<bool> {
         let (langs, default, embed, solution, consent) = settings_columns(settings);
         // The UPDATE comes first so the transaction holds the write lock from its first statement.
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let done = sqlx::query(
             "UPDATE sites SET name = ?, languages = ?, default_language = ?, embed_origins = ?, solution_type = ?,
                               consent_mode = ?, registration_open = ?, updated_at = ?

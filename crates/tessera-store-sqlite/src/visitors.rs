@@ -178,7 +178,7 @@ impl VisitorStore for SqliteStore {
     async fn link_visitor(&self, id: VisitorId, person: PersonId, now: Timestamp) -> StoreResult<bool> {
         let (v, p) = (id.get(), person.get());
         // The UPDATE comes first: it tells whether the visitor exists and takes the write lock.
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let done = sqlx::query(
             "UPDATE visitors SET person_id = ?,
                  last_seen_at = CASE WHEN last_seen_at < ? THEN ? ELSE last_seen_at END
@@ -224,7 +224,7 @@ impl VisitorStore for SqliteStore {
     }
 
     async fn record_page_view(&self, view: &PageView) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let seq = next_activity_seq(&mut tx).await?;
         sqlx::query(
             "INSERT INTO page_views (site_id, visitor_id, person_id, path, title, article_id, at, seq)

@@ -28,6 +28,7 @@ impl From<tessera_session::CoreError> for WebError {
             tessera_session::CoreError::AccountChanged => {
                 Self::Forbidden("Your account was changed while this request was handled. Please log in again.")
             }
+            tessera_session::CoreError::Store(e) => e.into(),
             e => Self::Internal(Box::new(e)),
         }
     }
@@ -51,7 +52,9 @@ impl From<tessera_kb::KbError> for WebError {
 
 impl From<tessera_visitor::VisitorError> for WebError {
     fn from(e: tessera_visitor::VisitorError) -> Self {
-        Self::Internal(Box::new(e))
+        match e {
+            tessera_visitor::VisitorError::Store(e) => e.into(),
+        }
     }
 }
 
@@ -67,7 +70,9 @@ impl From<tessera_chat::ChatError> for WebError {
 
 impl From<tessera_monitor::MonitorError> for WebError {
     fn from(e: tessera_monitor::MonitorError) -> Self {
-        Self::Internal(Box::new(e))
+        match e {
+            tessera_monitor::MonitorError::Store(e) => e.into(),
+        }
     }
 }
 
@@ -93,13 +98,24 @@ impl WebError {
     }
 }
 
+/// Marks a response that failed on a store error, for the metrics layer
+/// (`tessera_store_errors_total`), which has the state this type does not.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StoreFailure;
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        let mut store_failed = false;
         if let Self::Internal(cause) = &self {
             tracing::error!(error = %cause, "request failed");
+            // The domain errors' `Store` variants are unwrapped by the `From`s above.
+            store_failed = cause.is::<tessera_store::StoreError>();
         }
         let (status, message) = self.status_and_message();
         let mut res = (status, Html(crate::pages::message_page(status, &message))).into_response();
+        if store_failed {
+            res.extensions_mut().insert(StoreFailure);
+        }
         if matches!(self, Self::Busy(_)) {
             res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
         }

@@ -15,7 +15,9 @@ mod error;
 mod headers;
 mod iface;
 mod messenger;
+mod metrics;
 mod monitor;
+mod ops;
 mod pages;
 mod session;
 mod setcookie;
@@ -36,6 +38,7 @@ use tessera_visitor::Visitors;
 
 pub use error::WebError;
 pub use iface::{Admin, Agent, Iface, Portal};
+pub use metrics::Metrics;
 pub use pages::CookieLabels;
 
 /// How the server is reached, which decides cookie security and HSTS.
@@ -77,6 +80,7 @@ struct StateInner {
     invites: tokio::sync::broadcast::Sender<Invite>,
     /// Bumped when page views were written, here or on another node.
     live_visits: tokio::sync::watch::Sender<u64>,
+    metrics: Metrics,
 }
 
 /// An agent's proactive invitation to a visitor on the site, shown by the
@@ -125,6 +129,7 @@ impl AppState {
             monitoring,
             invites: tokio::sync::broadcast::channel(256).0,
             live_visits: tokio::sync::watch::channel(0).0,
+            metrics: Metrics::new(),
         };
         let state = Self { inner: Arc::new(inner) };
         cluster::join(&state);
@@ -201,11 +206,19 @@ impl AppState {
     pub(crate) fn csrf(&self) -> &Csrf {
         &self.inner.csrf
     }
+    pub fn cluster(&self) -> &Arc<dyn tessera_cluster::Cluster> {
+        self.inner.core.cluster()
+    }
+    /// This node's Prometheus metrics (served at `/metrics`).
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
 }
 
-/// One interface's routes wrapped in its session-and-CSRF layer.
+/// One interface's routes wrapped in its session-and-CSRF layer (and, outside it, the request metrics).
 fn interface<I: Iface>(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
-    routes.layer(session::InterfaceLayer::<I>::new(state.clone()))
+    let routes = routes.layer(session::InterfaceLayer::<I>::new(state.clone()));
+    metrics::tracked(state, metrics::Surface::of(I::INTERFACE), routes)
 }
 
 /// The whole application.
@@ -218,11 +231,16 @@ pub fn app(state: AppState) -> Router {
         // Nested routers answer "/agent" only; people type the slash too.
         .route("/agent/", get(|| async { Redirect::permanent("/agent") }))
         .route("/admin/", get(|| async { Redirect::permanent("/admin") }))
-        .merge(messenger::routes())
-        .merge(monitor::routes())
-        .route("/healthz", get(pages::healthz))
-        .route("/assets/{file}", get(assets::serve))
-        .fallback(pages::not_found)
+        .merge(metrics::tracked(&state, metrics::Surface::Messenger, messenger::routes()))
+        .merge(metrics::tracked(&state, metrics::Surface::Monitor, monitor::routes()))
+        .merge(metrics::tracked(
+            &state,
+            metrics::Surface::Assets,
+            Router::new().route("/assets/{file}", get(assets::serve)),
+        ))
+        // Outside every interface and the metrics: see `ops`.
+        .merge(ops::routes())
+        .fallback_service(metrics::not_found(&state))
         .layer(from_fn_with_state(state.clone(), headers::security_headers));
     // One node has no node cookie, and pays nothing for it.
     let router =

@@ -32,6 +32,8 @@ pub(crate) struct Follow {
     events: broadcast::Receiver<ChatEvent>,
     sent: u64,
     names: HashMap<PersonId, String>,
+    /// Counted in `tessera_conversations_active` while this lives.
+    _counted: crate::metrics::Following,
 }
 
 impl Follow {
@@ -39,7 +41,8 @@ impl Follow {
     /// fall between the replay and the live feed.
     pub fn new(state: &AppState, conversation: Conversation, after: u64) -> Self {
         let events = state.chat().hub().subscribe(conversation.id);
-        Self { conversation, events, sent: after, names: HashMap::new() }
+        let _counted = state.metrics().conversation_followed();
+        Self { conversation, events, sent: after, names: HashMap::new(), _counted }
     }
 
     pub async fn event(&mut self) -> Result<ChatEvent, broadcast::error::RecvError> {

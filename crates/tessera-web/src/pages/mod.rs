@@ -28,7 +28,7 @@ use crate::ctx::Ctx;
 use crate::{Admin, Agent, AppState, Iface, Portal, WebError};
 
 pub use cookies::TrLabels as CookieLabels;
-pub(crate) use portal::{healthz, not_found};
+pub(crate) use portal::not_found;
 
 /// One entry of the language picker.
 #[derive(Debug)]

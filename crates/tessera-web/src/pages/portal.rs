@@ -63,10 +63,6 @@ pub(crate) async fn api_session(MaybeAuthed(live): MaybeAuthed) -> Response {
 }
 
 /// Liveness: the process answers. Also the bare route of the benchmark.
-pub(crate) async fn healthz() -> &'static str {
-    "ok\n"
-}
-
 pub(crate) async fn not_found() -> WebError {
     WebError::NotFound
 }

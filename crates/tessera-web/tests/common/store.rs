@@ -21,7 +21,7 @@ use tessera_store::{
     Category, CategoryName, ChatMessage, ChatOwner, Comment, CommentStatus, ConsentRecord, Conversation,
     ConversationStore, EngagementStore, KnowledgeBaseStore, MonitorSession, MonitorStore, NewComment, NewConversation,
     NewMonitorSession, NewPerson, PageEvent, PageView, Person, PersonStore, RememberRecord, RememberStore, SearchHit,
-    SessionRecord, SessionStore, Site, SiteSettings, SiteStore, StoreResult, ThrottleRecord, ThrottleStore,
+    SessionRecord, SessionStore, Site, SiteSettings, SiteStore, StoreError, StoreResult, ThrottleRecord, ThrottleStore,
     Translation, Visitor, VisitorStore, VoteTotals,
 };
 use tessera_store_sqlite::SqliteStore;
@@ -55,6 +55,8 @@ pub struct CountingStore {
     inner: SqliteStore,
     log: Mutex<Vec<(Access, &'static str)>>,
     pauses: Mutex<Vec<Pause>>,
+    /// Operations that fail (a backend error) until [`CountingStore::recover`].
+    failing: Mutex<Vec<&'static str>>,
 }
 
 /// A planted pause: the next call of `op` reports in and waits for release.
@@ -86,7 +88,18 @@ impl Gate {
 
 impl CountingStore {
     pub fn new(inner: SqliteStore) -> Self {
-        Self { inner, log: Mutex::new(Vec::new()), pauses: Mutex::new(Vec::new()) }
+        Self { inner, log: Mutex::new(Vec::new()), pauses: Mutex::new(Vec::new()), failing: Mutex::new(Vec::new()) }
+    }
+
+    /// Every later call of `op` (e.g. "site") fails with a backend error, as
+    /// if the database were gone, until [`CountingStore::recover`].
+    pub fn fail(&self, op: &'static str) {
+        self.failing.lock().expect("failing lock").push(op);
+    }
+
+    /// `op` works again.
+    pub fn recover(&self, op: &'static str) {
+        self.failing.lock().expect("failing lock").retain(|o| *o != op);
     }
 
     /// Holds the next call of `op` (e.g. "insert_session") until the gate is released.
@@ -118,8 +131,11 @@ impl CountingStore {
         ops
     }
 
-    async fn enter(&self, access: Access, name: &'static str) {
+    async fn enter(&self, access: Access, name: &'static str) -> StoreResult<()> {
         self.log.lock().expect("store log lock").push((access, name));
+        if self.failing.lock().expect("failing lock").contains(&name) {
+            return Err(StoreError::Backend(format!("{name}: the test broke the store").into()));
+        }
         let pause = {
             let mut pauses = self.pauses.lock().expect("pause lock");
             pauses.iter().position(|p| p.op == name).map(|i| pauses.remove(i))
@@ -128,6 +144,7 @@ impl CountingStore {
             let _ = pause.reached.send(());
             let _ = pause.release.await;
         }
+        Ok(())
     }
 }
 
@@ -138,7 +155,7 @@ macro_rules! delegate {
         #[async_trait]
         impl $trait for CountingStore {
             $(async fn $name(&self, $($arg: $ty),*) -> $ret {
-                self.enter(delegate!(@access $access), stringify!($name)).await;
+                self.enter(delegate!(@access $access), stringify!($name)).await?;
                 self.inner.$name($($arg),*).await
             })*
         }
@@ -235,35 +252,35 @@ delegate!(ConversationStore {
 #[async_trait]
 impl PersonStore for CountingStore {
     async fn create_person(&self, new: &NewPerson, now: Timestamp) -> StoreResult<Person> {
-        self.enter(Access::Write, "create_person").await;
+        self.enter(Access::Write, "create_person").await?;
         self.inner.create_person(new, now).await
     }
     async fn person(&self, id: PersonId) -> StoreResult<Option<Person>> {
-        self.enter(Access::Read, "person").await;
+        self.enter(Access::Read, "person").await?;
         self.inner.person(id).await
     }
     async fn person_by_email(&self, site: SiteId, email: &Email) -> StoreResult<Option<Person>> {
-        self.enter(Access::Read, "person_by_email").await;
+        self.enter(Access::Read, "person_by_email").await?;
         self.inner.person_by_email(site, email).await
     }
     async fn people(&self, site: SiteId) -> StoreResult<Vec<Person>> {
-        self.enter(Access::Read, "people").await;
+        self.enter(Access::Read, "people").await?;
         self.inner.people(site).await
     }
     async fn set_password_hash(&self, id: PersonId, phc: &str, now: Timestamp) -> StoreResult<bool> {
-        self.enter(Access::Write, "set_password_hash").await;
+        self.enter(Access::Write, "set_password_hash").await?;
         self.inner.set_password_hash(id, phc, now).await
     }
     async fn set_role(&self, id: PersonId, role: Role, now: Timestamp) -> StoreResult<bool> {
-        self.enter(Access::Write, "set_role").await;
+        self.enter(Access::Write, "set_role").await?;
         self.inner.set_role(id, role, now).await
     }
     async fn set_email(&self, id: PersonId, email: &Email, now: Timestamp) -> StoreResult<bool> {
-        self.enter(Access::Write, "set_email").await;
+        self.enter(Access::Write, "set_email").await?;
         self.inner.set_email(id, email, now).await
     }
     async fn set_disabled(&self, id: PersonId, disabled: bool, now: Timestamp) -> StoreResult<bool> {
-        self.enter(Access::Write, "set_disabled").await;
+        self.enter(Access::Write, "set_disabled").await?;
         self.inner.set_disabled(id, disabled, now).await
     }
 }
@@ -271,19 +288,19 @@ impl PersonStore for CountingStore {
 #[async_trait]
 impl SessionStore for CountingStore {
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {
-        self.enter(Access::Write, "insert_session").await;
+        self.enter(Access::Write, "insert_session").await?;
         self.inner.insert_session(session).await
     }
     async fn session(&self, id: &TokenHash) -> StoreResult<Option<SessionRecord>> {
-        self.enter(Access::Read, "session").await;
+        self.enter(Access::Read, "session").await?;
         self.inner.session(id).await
     }
     async fn touch_sessions(&self, touches: &[(TokenHash, Timestamp)]) -> StoreResult<()> {
-        self.enter(Access::Write, "touch_sessions").await;
+        self.enter(Access::Write, "touch_sessions").await?;
         self.inner.touch_sessions(touches).await
     }
     async fn delete_session(&self, id: &TokenHash) -> StoreResult<bool> {
-        self.enter(Access::Write, "delete_session").await;
+        self.enter(Access::Write, "delete_session").await?;
         self.inner.delete_session(id).await
     }
     async fn delete_sessions_of_person(
@@ -292,15 +309,15 @@ impl SessionStore for CountingStore {
         interface: Option<Interface>,
         keep: Option<&TokenHash>,
     ) -> StoreResult<Vec<TokenHash>> {
-        self.enter(Access::Write, "delete_sessions_of_person").await;
+        self.enter(Access::Write, "delete_sessions_of_person").await?;
         self.inner.delete_sessions_of_person(person, interface, keep).await
     }
     async fn sessions_of_person(&self, person: PersonId) -> StoreResult<Vec<SessionRecord>> {
-        self.enter(Access::Read, "sessions_of_person").await;
+        self.enter(Access::Read, "sessions_of_person").await?;
         self.inner.sessions_of_person(person).await
     }
     async fn sessions_of_site(&self, site: SiteId, limit: u32) -> StoreResult<Vec<SessionRecord>> {
-        self.enter(Access::Read, "sessions_of_site").await;
+        self.enter(Access::Read, "sessions_of_site").await?;
         self.inner.sessions_of_site(site, limit).await
     }
     async fn purge_sessions(
@@ -308,7 +325,7 @@ impl SessionStore for CountingStore {
         now: Timestamp,
         idle_cutoffs: &[(Interface, Timestamp)],
     ) -> StoreResult<Vec<TokenHash>> {
-        self.enter(Access::Write, "purge_sessions").await;
+        self.enter(Access::Write, "purge_sessions").await?;
         self.inner.purge_sessions(now, idle_cutoffs).await
     }
 }
@@ -316,11 +333,11 @@ impl SessionStore for CountingStore {
 #[async_trait]
 impl RememberStore for CountingStore {
     async fn insert_remember(&self, series: &RememberRecord) -> StoreResult<()> {
-        self.enter(Access::Write, "insert_remember").await;
+        self.enter(Access::Write, "insert_remember").await?;
         self.inner.insert_remember(series).await
     }
     async fn remember(&self, selector: &Selector) -> StoreResult<Option<RememberRecord>> {
-        self.enter(Access::Read, "remember").await;
+        self.enter(Access::Read, "remember").await?;
         self.inner.remember(selector).await
     }
     async fn rotate_remember(
@@ -330,23 +347,23 @@ impl RememberStore for CountingStore {
         next: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        self.enter(Access::Write, "rotate_remember").await;
+        self.enter(Access::Write, "rotate_remember").await?;
         self.inner.rotate_remember(selector, expected, next, now).await
     }
     async fn delete_remember(&self, selector: &Selector) -> StoreResult<bool> {
-        self.enter(Access::Write, "delete_remember").await;
+        self.enter(Access::Write, "delete_remember").await?;
         self.inner.delete_remember(selector).await
     }
     async fn delete_remember_of_person(&self, person: PersonId) -> StoreResult<u64> {
-        self.enter(Access::Write, "delete_remember_of_person").await;
+        self.enter(Access::Write, "delete_remember_of_person").await?;
         self.inner.delete_remember_of_person(person).await
     }
     async fn remember_of_person(&self, person: PersonId) -> StoreResult<Vec<RememberRecord>> {
-        self.enter(Access::Read, "remember_of_person").await;
+        self.enter(Access::Read, "remember_of_person").await?;
         self.inner.remember_of_person(person).await
     }
     async fn purge_remember(&self, now: Timestamp) -> StoreResult<u64> {
-        self.enter(Access::Write, "purge_remember").await;
+        self.enter(Access::Write, "purge_remember").await?;
         self.inner.purge_remember(now).await
     }
 }
@@ -354,19 +371,19 @@ impl RememberStore for CountingStore {
 #[async_trait]
 impl ThrottleStore for CountingStore {
     async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
-        self.enter(Access::Read, "throttle").await;
+        self.enter(Access::Read, "throttle").await?;
         self.inner.throttle(key).await
     }
     async fn record_failure(&self, key: &str, now: Timestamp, forget_before: Timestamp) -> StoreResult<ThrottleRecord> {
-        self.enter(Access::Write, "record_failure").await;
+        self.enter(Access::Write, "record_failure").await?;
         self.inner.record_failure(key, now, forget_before).await
     }
     async fn purge_throttles(&self, forget_before: Timestamp) -> StoreResult<u64> {
-        self.enter(Access::Write, "purge_throttles").await;
+        self.enter(Access::Write, "purge_throttles").await?;
         self.inner.purge_throttles(forget_before).await
     }
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
-        self.enter(Access::Write, "clear_throttle").await;
+        self.enter(Access::Write, "clear_throttle").await?;
         self.inner.clear_throttle(key).await
     }
 }
@@ -374,11 +391,11 @@ impl ThrottleStore for CountingStore {
 #[async_trait]
 impl AuditStore for CountingStore {
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
-        self.enter(Access::Write, "append_audit").await;
+        self.enter(Access::Write, "append_audit").await?;
         self.inner.append_audit(event).await
     }
     async fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
-        self.enter(Access::Read, "audit").await;
+        self.enter(Access::Read, "audit").await?;
         self.inner.audit(filter).await
     }
 }
