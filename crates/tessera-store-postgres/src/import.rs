@@ -232,6 +232,10 @@ impl Import {
     pub async fn finish(mut self) -> Result<ImportSummary, PostgresError> {
         self.flush().await?;
         for table in TABLES {
+            if !self.columns[table].contains("id") {
+                continue;
+            }
+            // NULL for an `id` that is not generated (sites: chosen numbers).
             let sequence: Option<String> = sqlx::query_scalar("SELECT pg_get_serial_sequence($1, 'id')")
                 .bind(*table)
                 .fetch_one(&mut *self.tx)
