@@ -194,7 +194,8 @@ impl Import {
         &self.counts
     }
 
-    async fn flush(&mut self) -> Result<(), PostgresError> {
+    /// Writes the rows still buffered (so [`Import::counts`] is complete).
+    pub async fn flush(&mut self) -> Result<(), PostgresError> {
         if self.batch_rows == 0 {
             return Ok(());
         }

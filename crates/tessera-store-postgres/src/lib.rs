@@ -113,7 +113,12 @@ impl PostgresStore {
     }
 
     async fn connect_only(url: &str, max_connections: u32) -> Result<Self, PostgresError> {
-        let options = PgConnectOptions::from_str(url).map_err(PostgresError::Url)?.application_name("tessera");
+        // Notices ("relation already exists, skipping" from every node's
+        // migration check) would be logged at INFO; warnings still are.
+        let options = PgConnectOptions::from_str(url)
+            .map_err(PostgresError::Url)?
+            .application_name("tessera")
+            .options([("client_min_messages", "warning")]);
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
