@@ -112,8 +112,12 @@ impl SessionStore for PostgresStore {
         interface: Option<Interface>,
         keep: Option<&TokenHash>,
     ) -> StoreResult<Vec<TokenHash>> {
-        // Built rather than `($2 IS NULL OR ...)`, so the plan stays index-friendly.
-        let mut sql = QueryBuilder::<Postgres>::new("DELETE FROM sessions WHERE person_id = ");
+        // Built rather than `($2 IS NULL OR ...)`, so the plan stays
+        // index-friendly. The rows are locked in ID order first, like
+        // batched touches lock theirs, so the two never deadlock.
+        let mut sql = QueryBuilder::<Postgres>::new(
+            "DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions WHERE person_id = ",
+        );
         sql.push_bind(person.get());
         if let Some(interface) = interface {
             sql.push(" AND interface = ").push_bind(interface.as_str());
@@ -121,7 +125,7 @@ impl SessionStore for PostgresStore {
         if let Some(keep) = keep {
             sql.push(" AND id_hash <> ").push_bind(&keep.as_bytes()[..]);
         }
-        sql.push(" RETURNING id_hash");
+        sql.push(" ORDER BY id_hash FOR UPDATE) RETURNING id_hash");
         let rows = sql.build().fetch_all(&self.pool).await.map_err(backend)?;
         hashes_from_rows(&rows)
     }
@@ -150,14 +154,18 @@ impl SessionStore for PostgresStore {
         now: Timestamp,
         idle_cutoffs: &[(Interface, Timestamp)],
     ) -> StoreResult<Vec<TokenHash>> {
-        // One statement, so a session is either purged and reported or kept.
-        let mut sql = QueryBuilder::<Postgres>::new("DELETE FROM sessions WHERE expires_at <= ");
+        // One statement, so a session is either purged and reported or kept;
+        // its rows locked in ID order first (see `delete_sessions_of_person`).
+        // A session touched meanwhile is checked again once its lock is free.
+        let mut sql = QueryBuilder::<Postgres>::new(
+            "DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions WHERE expires_at <= ",
+        );
         sql.push_bind(now.unix());
         for (interface, cutoff) in idle_cutoffs {
             sql.push(" OR (interface = ").push_bind(interface.as_str());
             sql.push(" AND last_seen_at < ").push_bind(cutoff.unix()).push(")");
         }
-        sql.push(" RETURNING id_hash");
+        sql.push(" ORDER BY id_hash FOR UPDATE) RETURNING id_hash");
         let rows = sql.build().fetch_all(&self.pool).await.map_err(backend)?;
         hashes_from_rows(&rows)
     }
