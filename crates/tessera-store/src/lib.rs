@@ -1,7 +1,7 @@
 //! What Tessera keeps, and the traits every storage backend implements.
 //!
 //! The core never sees SQL: it talks to these traits. Each backend lives in
-//! its own crate (`tessera-store-sqlite` today, PostgreSQL and Redis later)
+//! its own crate (`tessera-store-sqlite`, `tessera-store-postgres`; Redis later)
 //! and proves itself by running the [`conformance`] suite in its own tests.
 //!
 //! Rules every backend follows (the conformance suite checks them):

@@ -1,11 +1,13 @@
 //! `tessera`: the server and its command line.
 
 mod cookies_cmd;
+mod database;
 mod datadir;
 mod demo;
 mod demo_site;
 mod serve;
 mod settings;
+mod transfer;
 mod user_cmd;
 
 use std::path::PathBuf;
@@ -35,6 +37,12 @@ enum Command {
     User(UserCommand),
     /// Print the cookie declaration generated from the registry.
     Cookies(CookiesArgs),
+    /// Bring the database's schema up to date, then exit (see docs/postgres.md).
+    Migrate(MigrateArgs),
+    /// Write every row of the embedded database as JSON lines (see docs/postgres.md).
+    Export(ExportArgs),
+    /// Load an export into an empty PostgreSQL database (see docs/postgres.md).
+    Import(ImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +53,10 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (setting `server.bind`).
     #[arg(long)]
     bind: Option<String>,
+    /// Database URL: `sqlite:` (the default: tessera.db in the data directory)
+    /// or `postgres://…` (setting `database.url`).
+    #[arg(long, env = database::URL_VAR)]
+    database: Option<String>,
     /// Public URL browsers use, e.g. https://help.example.com (setting `server.public_url`).
     #[arg(long)]
     public_url: Option<String>,
@@ -76,6 +88,9 @@ enum UserCommand {
 pub(crate) struct UserAddArgs {
     #[arg(long, default_value = "./tessera-data")]
     data: PathBuf,
+    /// Database URL, as for `serve`.
+    #[arg(long, env = database::URL_VAR)]
+    database: Option<String>,
     #[arg(long)]
     email: String,
     #[arg(long, value_parser = ["user", "agent", "admin"])]
@@ -89,6 +104,38 @@ pub(crate) struct UserAddArgs {
     /// Read the password from the first line of standard input.
     #[arg(long, required = true)]
     password_stdin: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct MigrateArgs {
+    /// Data directory (its tessera.toml may name the database; the embedded one lives there).
+    #[arg(long, default_value = "./tessera-data")]
+    data: PathBuf,
+    /// Database URL, as for `serve`.
+    #[arg(long, env = database::URL_VAR)]
+    database: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExportArgs {
+    /// Data directory whose embedded database (tessera.db) to export.
+    #[arg(long, default_value = "./tessera-data")]
+    data: PathBuf,
+    /// File to write (created with mode 0600; must not exist). Default: standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ImportArgs {
+    /// Data directory (for its tessera.toml).
+    #[arg(long, default_value = "./tessera-data")]
+    data: PathBuf,
+    /// PostgreSQL URL of an empty database.
+    #[arg(long, env = database::URL_VAR)]
+    database: Option<String>,
+    /// The export to read. Default: standard input.
+    file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -116,6 +163,9 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::User(UserCommand::Add(args)) => user_cmd::add(args),
         Command::Cookies(args) => cookies_cmd::run(args),
+        Command::Migrate(args) => database::migrate(args),
+        Command::Export(args) => transfer::export(args),
+        Command::Import(args) => transfer::import(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

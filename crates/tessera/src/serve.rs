@@ -48,7 +48,7 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
     let data = &args.data;
     datadir::ensure(data)?;
     let key = datadir::secret_key(data)?;
-    let store: Arc<dyn Store> = Arc::new(datadir::open_store(data).await?);
+    let store: Arc<dyn Store> = crate::database::open(data, args.database.as_deref(), &settings).await?;
     let (clock, manual_clock) = make_clock(test_clock);
     let site = SiteId::new(settings.server.default_site)?;
     store.ensure_site(site, "Default site", clock.now()).await?;

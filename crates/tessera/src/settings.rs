@@ -19,6 +19,7 @@ pub(crate) struct Settings {
     pub throttle: ThrottleSettings,
     pub password: PasswordSettings,
     pub visitor: VisitorSettings,
+    pub database: crate::database::DatabaseSettings,
     pub cluster: ClusterSettings,
 }
 
@@ -87,7 +88,7 @@ impl Settings {
         }
         for (name, _) in std::env::vars_os() {
             let name = name.to_string_lossy();
-            if name.starts_with("TESSERA_") && !name.contains("__") {
+            if name.starts_with("TESSERA_") && !name.contains("__") && name != crate::database::URL_VAR {
                 eprintln!("note: ignoring {name}: setting variables look like TESSERA_<SECTION>__<KEY>");
             }
         }

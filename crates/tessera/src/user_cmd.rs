@@ -6,7 +6,6 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use tessera_core::{DisplayName, Email, Password, Role, SiteId, SystemClock};
 use tessera_session::SessionCore;
-use tessera_store::SiteStore;
 
 use crate::UserAddArgs;
 use crate::datadir;
@@ -29,13 +28,13 @@ pub(crate) fn add(args: UserAddArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         datadir::ensure(&args.data)?;
-        let store = datadir::open_store(&args.data).await?;
+        let store = crate::database::open(&args.data, args.database.as_deref(), &settings).await?;
         let default_site = SiteId::new(settings.server.default_site)?;
         store.ensure_site(default_site, "Default site", tessera_core::Clock::now(&SystemClock)).await?;
         if store.site(site).await?.is_none() {
             bail!("there is no site {site}");
         }
-        let core = SessionCore::new(Arc::new(store), Arc::new(SystemClock), settings.core())?;
+        let core = SessionCore::new(store, Arc::new(SystemClock), settings.core())?;
         let person = core.create_person(site, email, name, role, password, None).await.map_err(|e| match e {
             tessera_session::CoreError::Store(tessera_store::StoreError::Conflict(_)) => {
                 anyhow!("{} already has an account on site {site}", args.email.trim())
