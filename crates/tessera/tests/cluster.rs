@@ -1218,24 +1218,17 @@ async fn say(ws: &mut Socket, msg: &Value) -> Result<(), tungstenite::Error> {
     ws.send(tungstenite::Message::Text(msg.to_string().into())).await
 }
 
-/// The conversation as the store has it: a fresh console on `node` replays it all.
+/// The conversation as the store has it: a fresh console on `node` replays
+/// it all, up to the `last_seq` its queue (read from the store) names.
 async fn transcript(cluster: &Cluster, node: &str, agent_jar: &BTreeMap<String, String>, conversation: i64) -> ChatLog {
     let url = format!("{}/agent/ws", cluster.node(node).ws());
     let auditor = ChatClient::spawn("auditor", Role::Agent, url, &cluster.public, agent_jar.clone());
+    let within = Duration::from_secs(15);
+    let entry = |l: &ChatLog| l.queue.iter().find(|c| c["id"] == conversation).and_then(|c| c["last_seq"].as_u64());
+    auditor.wait(&format!("the conversation in {node}'s queue"), within, |l| entry(l).is_some()).await;
+    let last = auditor.read(entry).unwrap_or_default();
     auditor.open(conversation);
-    // Replayed from the store: wait until it stops growing.
-    let mut last = (0, Instant::now());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let now = auditor.read(|l| l.rendered.len());
-        if now != last.0 {
-            last = (now, Instant::now());
-        } else if now > 0 && last.1.elapsed() > Duration::from_millis(500) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the conversation's history did not arrive on {node}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    auditor.wait(&format!("the conversation's {last} messages from {node}"), within, |l| l.floor() >= last).await;
     auditor.stop().await
 }
 
