@@ -3,7 +3,7 @@
 //! says "something new, at this sequence". A subscriber that falls behind
 //! (the channel lagged) or reconnects reads what it missed from the store,
 //! from its last acknowledged sequence, so nothing is lost or duplicated.
-//! (Across nodes, Redis pub/sub takes this role: issue 6.)
+//! Across nodes, `cluster.rs` carries "changed" between hubs.
 
 use std::collections::HashMap;
 
@@ -18,7 +18,13 @@ const CAPACITY: usize = 256;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChatEvent {
     Message(ChatMessage),
-    Status { status: ConversationStatus, agent: Option<PersonId> },
+    Status {
+        status: ConversationStatus,
+        agent: Option<PersonId>,
+    },
+    /// Something changed that this node did not see (another node, or a
+    /// missed broadcast): read the conversation from the store.
+    Changed,
 }
 
 /// For agent consoles: a conversation of the site changed (new, new message,
@@ -67,6 +73,19 @@ impl Hub {
 
     pub fn publish_site(&self, site: SiteId, event: QueueEvent) {
         send(&self.sites, site, event);
+    }
+
+    /// Tells every subscriber to re-read from the store (after the cluster
+    /// link changed, or each tick while it is down).
+    pub fn resync_all(&self) {
+        let conversations: Vec<_> = self.conversations.lock().keys().copied().collect();
+        for id in conversations {
+            self.publish(id, ChatEvent::Changed);
+        }
+        let sites: Vec<_> = self.sites.lock().keys().copied().collect();
+        for site in sites {
+            self.publish_site(site, QueueEvent { conversation: ConversationId::new(0) });
+        }
     }
 }
 

@@ -10,12 +10,14 @@
 //! Talks to storage only through `dyn Store`; knows nothing of HTTP or
 //! WebSockets.
 
+mod cluster;
 mod hub;
 mod presence;
 pub mod tokens;
 
 use std::sync::Arc;
 
+use tessera_cluster::{Alone, Cluster};
 use tessera_core::{Clock, ConversationId, PersonId, SiteId};
 use tessera_store::{
     Appended, Author, ChatMessage, ChatOwner, Conversation, ConversationStatus, NewConversation, Store, StoreError,
@@ -53,6 +55,7 @@ pub struct Chat {
     clock: Arc<dyn Clock>,
     hub: Arc<Hub>,
     presence: Arc<Presence>,
+    cluster: Arc<dyn Cluster>,
 }
 
 fn owns(conversation: &Conversation, owner: &ChatOwner) -> bool {
@@ -63,7 +66,15 @@ fn owns(conversation: &Conversation, owner: &ChatOwner) -> bool {
 
 impl Chat {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock, hub: Arc::default(), presence: Arc::default() }
+        Self::in_cluster(store, clock, Arc::new(Alone))
+    }
+
+    /// One node of a cluster: changes reach sockets on every node, and
+    /// "agents available" counts agents on every node. Needs a Tokio runtime.
+    pub fn in_cluster(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cluster: Arc<dyn Cluster>) -> Self {
+        let (hub, presence) = (Arc::default(), Arc::default());
+        cluster::join(&cluster, &hub, &presence);
+        Self { store, clock, hub, presence, cluster }
     }
 
     pub fn hub(&self) -> &Hub {
@@ -92,6 +103,7 @@ impl Chat {
         let new = NewConversation { site_id: site, owner, visitor_name: name.into(), visitor_email: email.into() };
         let conversation = self.store.create_conversation(&new, self.clock.now()).await?;
         self.hub.publish_site(site, QueueEvent { conversation: conversation.id });
+        cluster::announce(self.cluster.as_ref(), site, conversation.id, None);
         Ok(conversation)
     }
 
@@ -150,6 +162,7 @@ impl Chat {
         if appended.created {
             self.hub.publish(conversation.id, ChatEvent::Message(appended.message.clone()));
             self.hub.publish_site(conversation.site_id, QueueEvent { conversation: conversation.id });
+            cluster::announce(self.cluster.as_ref(), conversation.site_id, conversation.id, None);
         }
         Ok(appended)
     }
@@ -205,7 +218,9 @@ impl Chat {
     }
 
     fn status_changed(&self, conversation: &Conversation, status: ConversationStatus, agent: Option<PersonId>) {
-        self.hub.publish(conversation.id, ChatEvent::Status { status, agent });
+        let event = ChatEvent::Status { status, agent };
+        cluster::announce(self.cluster.as_ref(), conversation.site_id, conversation.id, Some(&event));
+        self.hub.publish(conversation.id, event);
         self.hub.publish_site(conversation.site_id, QueueEvent { conversation: conversation.id });
     }
 }

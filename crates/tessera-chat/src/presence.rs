@@ -5,8 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::time::Instant;
+
 use parking_lot::Mutex;
 use tessera_core::{PersonId, SiteId};
+use tokio::sync::Notify;
 
 #[derive(Debug, Default)]
 struct AgentState {
@@ -17,6 +20,10 @@ struct AgentState {
 #[derive(Debug, Default)]
 pub struct Presence {
     sites: Mutex<HashMap<SiteId, HashMap<PersonId, AgentState>>>,
+    /// Other nodes' sites with an available agent, as of their last snapshot.
+    remote: Mutex<HashMap<String, (Instant, Vec<SiteId>)>>,
+    /// Woken on every local change, so the snapshot goes out at once.
+    changed: Arc<Notify>,
 }
 
 /// Held by a connected console; dropping it disconnects.
@@ -41,6 +48,7 @@ impl Drop for Connected {
                 sites.remove(&self.site);
             }
         }
+        self.presence.changed.notify_one();
     }
 }
 
@@ -48,6 +56,7 @@ impl Presence {
     pub fn connect(self: &Arc<Self>, site: SiteId, agent: PersonId) -> Connected {
         let mut sites = self.sites.lock();
         sites.entry(site).or_default().entry(agent).or_default().connections += 1;
+        self.changed.notify_one();
         Connected { presence: self.clone(), site, agent }
     }
 
@@ -55,10 +64,30 @@ impl Presence {
         if let Some(state) = self.sites.lock().get_mut(&site).and_then(|a| a.get_mut(&agent)) {
             state.away = away;
         }
+        self.changed.notify_one();
     }
 
+    /// An agent is available on this node or, as of a fresh snapshot, on another.
     pub fn available(&self, site: SiteId) -> bool {
-        self.sites.lock().get(&site).is_some_and(|agents| agents.values().any(|s| !s.away))
+        if self.sites.lock().get(&site).is_some_and(|agents| agents.values().any(|s| !s.away)) {
+            return true;
+        }
+        let remote = self.remote.lock();
+        remote.values().any(|(at, sites)| at.elapsed() < crate::cluster::PRESENCE_STALE && sites.contains(&site))
+    }
+
+    /// Sites with an available agent on this node (what the snapshot says).
+    pub(crate) fn local_sites(&self) -> Vec<u32> {
+        let sites = self.sites.lock();
+        sites.iter().filter(|(_, agents)| agents.values().any(|s| !s.away)).map(|(site, _)| site.get()).collect()
+    }
+
+    pub(crate) fn remote(&self, node: String, sites: Vec<SiteId>) {
+        self.remote.lock().insert(node, (Instant::now(), sites));
+    }
+
+    pub(crate) fn changed(&self) -> Arc<Notify> {
+        self.changed.clone()
     }
 }
 

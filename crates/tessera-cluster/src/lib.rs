@@ -35,8 +35,6 @@ pub enum Topic {
     Sessions,
     /// A conversation changed (a message or a status): sockets following it read on.
     Chat,
-    /// A site's queue changed: agent consoles re-read it.
-    Queue,
     /// An agent invites a visitor to chat.
     Invites,
     /// Page views were written: live visitor lists refresh.
@@ -46,14 +44,12 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 6] =
-        [Topic::Sessions, Topic::Chat, Topic::Queue, Topic::Invites, Topic::Visits, Topic::Presence];
+    pub const ALL: [Topic; 5] = [Topic::Sessions, Topic::Chat, Topic::Invites, Topic::Visits, Topic::Presence];
 
     pub const fn name(self) -> &'static str {
         match self {
             Topic::Sessions => "sessions",
             Topic::Chat => "chat",
-            Topic::Queue => "queue",
             Topic::Invites => "invites",
             Topic::Visits => "visits",
             Topic::Presence => "presence",

@@ -43,11 +43,12 @@ pub enum CookieId {
     ThirdPartyVisitorSession,
     ThirdPartySession,
     CrossDomainSession,
+    Node,
 }
 
 impl CookieId {
     /// In discriminant order: [`crate::Registry::get`] indexes by it.
-    pub const ALL: [CookieId; 27] = [
+    pub const ALL: [CookieId; 28] = [
         Self::PortalSession,
         Self::AgentSession,
         Self::AdminSession,
@@ -75,6 +76,7 @@ impl CookieId {
         Self::ThirdPartyVisitorSession,
         Self::ThirdPartySession,
         Self::CrossDomainSession,
+        Self::Node,
     ];
 
     /// A stable key naming the cookie's purpose in translation catalogues
@@ -108,6 +110,7 @@ impl CookieId {
             Self::ThirdPartyVisitorSession => "third-party-visitor-session",
             Self::ThirdPartySession => "third-party-session",
             Self::CrossDomainSession => "cross-domain-session",
+            Self::Node => "node",
         }
     }
 
@@ -377,6 +380,19 @@ impl CookieId {
                  readable on each of them. Not partitioned, so it works only where your browser allows \
                  third-party cookies; gone when the browser closes.",
             ),
+            // Only in cluster mode. Read by the load balancer, so every request
+            // of a browser (pages, the Messenger frame on customers' websites,
+            // its WebSocket) reaches the node that already holds its state.
+            Self::Node => Declaration {
+                party: Party::First,
+                audience: &[Users, Agents, Admins],
+                ..messenger(
+                    "ts_node",
+                    "Set only when Tessera runs on several servers: the name of the server that \
+                     answered you, so that your next requests go to the same one. It holds nothing \
+                     about you and is gone when you close the browser.",
+                )
+            },
         };
         // SameSite=None is only valid with Secure (browsers and the cookie crate insist).
         d.secure = config.secure || d.same_site == SameSite::None;

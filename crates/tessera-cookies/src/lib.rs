@@ -111,6 +111,8 @@ pub struct RegistryConfig {
     pub remember_agent_max_age: Duration,
     /// Lifetime of the visitor cookie (capped at 400 days).
     pub visitor_max_age: Duration,
+    /// Several nodes behind a load balancer: the node cookie exists.
+    pub cluster: bool,
 }
 
 /// A `Set-Cookie` header that does not match the registry.
@@ -126,22 +128,28 @@ pub enum CheckError {
 
 #[derive(Clone, Debug)]
 pub struct Registry {
+    /// Every declaration, indexed by `CookieId`.
+    all: Vec<Declaration>,
+    /// The ones this deployment can set: what is listed and checked.
     declarations: Vec<Declaration>,
 }
 
 impl Registry {
     pub fn new(config: RegistryConfig) -> Self {
-        let declarations = CookieId::ALL.iter().map(|id| id.declare(&config)).collect();
-        Self { declarations }
+        let all: Vec<_> = CookieId::ALL.iter().map(|id| id.declare(&config)).collect();
+        let declarations = all.iter().filter(|d| d.id != CookieId::Node || config.cluster).cloned().collect();
+        Self { all, declarations }
     }
 
+    /// The cookies and storage keys this deployment may set (the node
+    /// cookie only in cluster mode): what the cookie page lists.
     pub fn declarations(&self) -> &[Declaration] {
         &self.declarations
     }
 
     pub fn get(&self, id: CookieId) -> &Declaration {
         // ALL lists every variant in discriminant order; a unit test holds this.
-        &self.declarations[id as usize]
+        &self.all[id as usize]
     }
 
     pub fn name(&self, id: CookieId) -> &str {
@@ -253,13 +261,34 @@ pub fn name_matches(declared: &str, actual: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn registry(secure: bool) -> Registry {
-        Registry::new(RegistryConfig {
+    fn config(secure: bool) -> RegistryConfig {
+        RegistryConfig {
             secure,
             remember_portal_max_age: Duration::from_secs(30 * 86_400),
             remember_agent_max_age: Duration::from_secs(14 * 86_400),
             visitor_max_age: Duration::from_secs(365 * 86_400),
-        })
+            cluster: true,
+        }
+    }
+
+    fn registry(secure: bool) -> Registry {
+        Registry::new(config(secure))
+    }
+
+    #[test]
+    fn the_node_cookie_exists_only_in_cluster_mode() {
+        let single = Registry::new(RegistryConfig { cluster: false, ..config(true) });
+        assert!(!single.declarations().iter().any(|d| d.id == CookieId::Node), "not listed on one node");
+        let stray = single.set(CookieId::Node, "node1".into()).to_string();
+        assert!(single.check_set_cookie(&stray).is_err(), "and refused if a single node ever set it");
+        let cluster = registry(true);
+        let set = cluster.set(CookieId::Node, "node1".into()).to_string();
+        assert_eq!(cluster.check_set_cookie(&set), Ok(()));
+        let d = cluster.get(CookieId::Node);
+        assert_eq!(
+            (d.name.as_str(), d.category, d.lifetime),
+            ("__Host-ts_node", Category::Essential, Lifetime::Session)
+        );
     }
 
     #[test]

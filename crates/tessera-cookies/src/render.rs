@@ -186,6 +186,7 @@ mod tests {
             remember_portal_max_age: Duration::from_secs(30 * 86_400),
             remember_agent_max_age: Duration::from_secs(14 * 86_400),
             visitor_max_age: Duration::from_secs(365 * 86_400),
+            cluster: true,
         })
     }
 

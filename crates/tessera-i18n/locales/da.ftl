@@ -154,6 +154,7 @@ cookie-purpose-third-party-visitor = Sættes af Tessera på et websted, hvis bes
 cookie-purpose-third-party-visitor-session = Som den forrige, for websteder, der kun genkender besøgende, indtil browseren lukkes. Gemmes separat for hvert websted (partitioneret).
 cookie-purpose-third-party-session = Sættes af Tessera, kun med dit samtykke: et tilfældigt token for dit nuværende besøg på et websted, hvis overvågning bruger tredjepartscookies. Gemmes separat for hvert websted (partitioneret).
 cookie-purpose-cross-domain-session = Sættes af Tessera, kun med dit samtykke, for en virksomhed, hvis overvågning følger ét besøg på tværs af flere af dens egne websteder: et tilfældigt token for det nuværende besøg, læsbart på hvert af dem. Ikke partitioneret, så det virker kun, hvor din browser tillader tredjepartscookies; forsvinder, når browseren lukkes.
+cookie-purpose-node = Sættes kun, når Tessera kører på flere servere: navnet på den server, der svarede dig, så dine næste forespørgsler går til den samme. Den indeholder intet om dig og forsvinder, når du lukker browseren.
 cookie-storage-session = sessionslager
 
 ## Logging in, registering and the account page

@@ -155,6 +155,7 @@ cookie-purpose-third-party-visitor = Set by Tessera on a website whose visitor m
 cookie-purpose-third-party-visitor-session = Like the previous one, for websites that recognise visitors only until the browser closes. Kept separately for each website (partitioned).
 cookie-purpose-third-party-session = Set by Tessera, only with your consent: a random token naming your current visit to a website whose monitoring uses third-party cookies. Kept separately for each website (partitioned).
 cookie-purpose-cross-domain-session = Set by Tessera, only with your consent, for a company whose monitoring follows one visit across several of its own websites: a random token naming the current visit, readable on each of them. Not partitioned, so it works only where your browser allows third-party cookies; gone when the browser closes.
+cookie-purpose-node = Set only when Tessera runs on several servers: the name of the server that answered you, so that your next requests go to the same one. It holds nothing about you and is gone when you close the browser.
 cookie-storage-session = session storage
 
 ## Logging in, registering and the account page

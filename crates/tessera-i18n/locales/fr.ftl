@@ -161,6 +161,7 @@ cookie-purpose-third-party-visitor = Déposé par Tessera sur un site dont le su
 cookie-purpose-third-party-visitor-session = Comme le précédent, pour les sites qui ne reconnaissent les visiteurs que jusqu’à la fermeture du navigateur. Conservé séparément pour chaque site (partitionné).
 cookie-purpose-third-party-session = Déposé par Tessera, uniquement avec votre consentement : un jeton aléatoire qui désigne votre visite en cours sur un site dont le suivi utilise des cookies tiers. Conservé séparément pour chaque site (partitionné).
 cookie-purpose-cross-domain-session = Déposé par Tessera, uniquement avec votre consentement, pour une entreprise dont le suivi relie une même visite sur plusieurs de ses sites : un jeton aléatoire qui désigne la visite en cours, lisible sur chacun d’eux. Non partitionné : il ne fonctionne que si votre navigateur autorise les cookies tiers ; effacé à la fermeture du navigateur.
+cookie-purpose-node = Déposé uniquement lorsque Tessera fonctionne sur plusieurs serveurs : le nom du serveur qui vous a répondu, afin que vos requêtes suivantes aillent au même. Il ne contient rien sur vous et disparaît à la fermeture du navigateur.
 cookie-storage-session = stockage de session
 
 ## Logging in, registering and the account page

@@ -95,11 +95,40 @@ impl SessionCache {
         true
     }
 
+    /// Replaces a live entry with a fresher load; false if tombstoned.
+    pub fn replace_live(&self, key: TokenHash, session: Arc<LiveSession>, now: Timestamp) -> bool {
+        let mut shard = self.shard(&key).write();
+        if matches!(shard.get(&key), Some(Slot::Revoked(_))) {
+            return false;
+        }
+        self.make_room(&mut shard, now);
+        shard.insert(key, Slot::Live(session));
+        true
+    }
+
     /// Marks `key` revoked: no later load can bring it back into the cache.
     pub fn revoke(&self, key: TokenHash, now: Timestamp) {
         let mut shard = self.shard(&key).write();
         self.make_room(&mut shard, now);
         shard.insert(key, Slot::Revoked(now));
+    }
+
+    /// Drops every live entry, keeping tombstones: after a cluster link
+    /// change this node may have missed revocations. Returns how many went.
+    pub fn clear_live(&self) -> usize {
+        let mut dropped = 0;
+        for shard in self.shards.iter() {
+            let mut shard = shard.write();
+            let before = shard.len();
+            shard.retain(|_, slot| matches!(slot, Slot::Revoked(_)));
+            dropped += before - shard.len();
+        }
+        dropped
+    }
+
+    /// Live entries (for metrics; takes each shard's read lock in turn).
+    pub fn live_len(&self) -> usize {
+        self.shards.iter().map(|s| s.read().values().filter(|slot| matches!(slot, Slot::Live(_))).count()).sum()
     }
 
     /// Keeps the shard under its share of the capacity: first old tombstones,

@@ -19,10 +19,12 @@ mod password;
 mod remember;
 mod sessions;
 mod settings;
+mod shared;
 mod throttle;
 
 use std::sync::Arc;
 
+use tessera_cluster::{Alone, Cluster};
 use tessera_core::Clock;
 use tessera_store::Store;
 
@@ -50,6 +52,7 @@ struct Inner {
     hasher: PasswordHasher,
     touches: sessions::TouchQueue,
     attempts: throttle::AttemptLocks,
+    cluster: Arc<dyn Cluster>,
 }
 
 /// Everything the core can be configured with.
@@ -65,11 +68,33 @@ impl SessionCore {
     /// Builds the core and starts its background "last seen" writer.
     /// Must be called inside a Tokio runtime.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: CoreSettings) -> Result<Self, CoreError> {
+        Self::in_cluster(store, clock, settings, Arc::new(Alone))
+    }
+
+    /// Builds a core that is one node of a cluster: revocations reach every
+    /// node, and the session cache is trusted only while `cluster` says so.
+    pub fn in_cluster(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: CoreSettings,
+        cluster: Arc<dyn Cluster>,
+    ) -> Result<Self, CoreError> {
         let hasher = PasswordHasher::new(&settings.password)?;
         let cache = cache::SessionCache::new(settings.session.cache_capacity);
         let touches = sessions::TouchQueue::start(store.clone());
         let attempts = throttle::AttemptLocks::default();
-        Ok(Self { inner: Arc::new(Inner { store, clock, settings, cache, hasher, touches, attempts }) })
+        let inner = Arc::new(Inner { store, clock, settings, cache, hasher, touches, attempts, cluster });
+        shared::listen(&inner);
+        Ok(Self { inner })
+    }
+
+    pub fn cluster(&self) -> &Arc<dyn Cluster> {
+        &self.inner.cluster
+    }
+
+    /// Live sessions in this node's cache (a gauge for `/metrics`).
+    pub fn cached_sessions(&self) -> usize {
+        self.inner.cache.live_len()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -8,6 +8,7 @@ use tessera_store::{Person, SessionRecord, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cache::Slot;
+use crate::shared::{self, Shared};
 use crate::{CoreError, SessionCore};
 
 /// What the interfaces need to know about the person behind a session.
@@ -135,10 +136,13 @@ impl SessionCore {
         let Ok(token) = SessionToken::parse(cookie_value) else { return Ok(None) };
         let key = token.hash();
         let now = self.now();
+        // One atomic check: with peers, the cache answers only while this
+        // node provably hears their revocations; otherwise the store does.
+        let trusted = self.inner.cluster.cache_trusted();
         let live = match self.inner.cache.get(&key) {
-            Some(Slot::Live(live)) => live,
+            Some(Slot::Live(live)) if trusted => live,
             Some(Slot::Revoked(_)) => return Ok(None),
-            None => match self.load(key, now).await? {
+            _ => match self.load(key, now, trusted).await? {
                 Some(live) => live,
                 None => return Ok(None),
             },
@@ -149,6 +153,12 @@ impl SessionCore {
         let settings = &self.inner.settings.session;
         let idle_for = now.since(live.last_seen());
         if idle_for > settings.idle_seconds(interface) || now >= live.expires_at {
+            // With peers, another node may have served it since: its "last
+            // seen" reaches the store within the touch interval.
+            if let Some(fresh) = self.reload_if_active_elsewhere(key, now).await? {
+                self.note_seen(&fresh, now);
+                return Ok(Some(fresh));
+            }
             // Forgotten here, deleted by the purge: a read-only request writes nothing.
             self.inner.cache.revoke(key, now);
             return Ok(None);
@@ -157,18 +167,67 @@ impl SessionCore {
         Ok(Some(live))
     }
 
-    /// Cache miss: read the session and its person, then insert unless a
-    /// revocation got there first.
-    async fn load(&self, key: TokenHash, now: Timestamp) -> Result<Option<Arc<LiveSession>>, CoreError> {
-        let Some(record) = self.inner.store.session(&key).await? else { return Ok(None) };
+    /// Cache miss (or an untrusted cache): the shared tier if trusted, else
+    /// the store; then insert unless a revocation got there first. An entry
+    /// already cached is kept (it holds this node's fresher "last seen").
+    async fn load(&self, key: TokenHash, now: Timestamp, trusted: bool) -> Result<Option<Arc<LiveSession>>, CoreError> {
+        let cluster = &self.inner.cluster;
+        let in_cluster = cluster.node().is_some();
+        if in_cluster && trusted {
+            match cluster.shared_get(&shared::key(&key)).await.and_then(|b| shared::decode(key, &b)) {
+                Some(Shared::Revoked) => {
+                    self.inner.cache.revoke(key, now);
+                    return Ok(None);
+                }
+                Some(Shared::Live(live)) => return Ok(self.insert_loaded(key, Arc::from(live), now)),
+                None => {}
+            }
+        }
+        let Some(record) = self.inner.store.session(&key).await? else {
+            if !trusted {
+                // Gone from the store: whatever this node cached is stale.
+                self.inner.cache.revoke(key, now);
+            }
+            return Ok(None);
+        };
         let Some(person) = self.inner.store.person(record.person_id).await? else { return Ok(None) };
         if person.disabled {
             return Ok(None);
         }
         let live = Arc::new(LiveSession::new(record, PersonView::from(&person)));
+        if in_cluster && trusted {
+            cluster.shared_fill(&shared::key(&key), &shared::encode(&live), shared::FILL_SECONDS).await;
+        }
+        Ok(self.insert_loaded(key, live, now))
+    }
+
+    /// In a cluster, a session idle by this node's cached view is re-read:
+    /// `Some` if the store shows it active (another node served it).
+    async fn reload_if_active_elsewhere(
+        &self,
+        key: TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<Arc<LiveSession>>, CoreError> {
+        if self.inner.cluster.node().is_none() {
+            return Ok(None);
+        }
+        let Some(record) = self.inner.store.session(&key).await? else { return Ok(None) };
+        let idle = now.since(record.last_seen_at) > self.inner.settings.session.idle_seconds(record.interface);
+        if idle || now >= record.expires_at {
+            return Ok(None);
+        }
+        let Some(person) = self.inner.store.person(record.person_id).await? else { return Ok(None) };
+        if person.disabled {
+            return Ok(None);
+        }
+        let live = Arc::new(LiveSession::new(record, PersonView::from(&person)));
+        Ok(self.inner.cache.replace_live(key, live.clone(), now).then_some(live))
+    }
+
+    fn insert_loaded(&self, key: TokenHash, live: Arc<LiveSession>, now: Timestamp) -> Option<Arc<LiveSession>> {
         match self.inner.cache.insert_loaded(key, live, now) {
-            Slot::Live(live) => Ok(Some(live)),
-            Slot::Revoked(_) => Ok(None),
+            Slot::Live(live) => Some(live),
+            Slot::Revoked(_) => None,
         }
     }
 
@@ -190,7 +249,9 @@ impl SessionCore {
     /// Ends one session everywhere: store row gone, cache tombstoned.
     pub async fn revoke_session(&self, id: &TokenHash) -> Result<bool, CoreError> {
         self.inner.cache.revoke(*id, self.now());
-        Ok(self.inner.store.delete_session(id).await?)
+        let deleted = self.inner.store.delete_session(id).await?;
+        self.broadcast_revoked(std::slice::from_ref(id)).await;
+        Ok(deleted)
     }
 
     /// Ends the sessions of `person` (on one interface if given), except `keep`.
@@ -206,6 +267,7 @@ impl SessionCore {
         for id in &ids {
             self.inner.cache.revoke(*id, now);
         }
+        self.broadcast_revoked(&ids).await;
         Ok(ids.len())
     }
 

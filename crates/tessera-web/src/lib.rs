@@ -8,6 +8,7 @@
 
 mod assets;
 mod client;
+mod cluster;
 mod csrf;
 mod ctx;
 mod error;
@@ -74,6 +75,8 @@ struct StateInner {
     messaging_tokens: MessagingTokens,
     monitoring: monitor::MonitorParts,
     invites: tokio::sync::broadcast::Sender<Invite>,
+    /// Bumped when page views were written, here or on another node.
+    live_visits: tokio::sync::watch::Sender<u64>,
 }
 
 /// An agent's proactive invitation to a visitor on the site, shown by the
@@ -94,7 +97,7 @@ impl AppState {
         let language_cookie = ctx::LanguageCookie::new(key);
         let agent_site_cookie = ctx::AgentSiteCookie::new(key);
         let sites = ctx::SiteCache::default();
-        let chat = Chat::new(core.store().clone(), core.clock().clone());
+        let chat = Chat::in_cluster(core.store().clone(), core.clock().clone(), core.cluster().clone());
         let messaging_tokens = MessagingTokens::new(key);
         // Needs a Tokio runtime: the page-view writer is a task.
         let signer = tessera_monitor::Signer::new(key.derive("monitor-ticket"));
@@ -121,8 +124,11 @@ impl AppState {
             messaging_tokens,
             monitoring,
             invites: tokio::sync::broadcast::channel(256).0,
+            live_visits: tokio::sync::watch::channel(0).0,
         };
-        Self { inner: Arc::new(inner) }
+        let state = Self { inner: Arc::new(inner) };
+        cluster::join(&state);
+        state
     }
     pub fn invites(&self) -> &tokio::sync::broadcast::Sender<Invite> {
         &self.inner.invites
@@ -204,7 +210,8 @@ fn interface<I: Iface>(state: &AppState, routes: Router<AppState>) -> Router<App
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let in_cluster = state.core().cluster().node().is_some();
+    let router = Router::new()
         .merge(interface::<Portal>(&state, pages::portal_routes()))
         .nest("/agent", interface::<Agent>(&state, pages::agent_routes()))
         .nest("/admin", interface::<Admin>(&state, pages::admin_routes()))
@@ -216,6 +223,9 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(pages::healthz))
         .route("/assets/{file}", get(assets::serve))
         .fallback(pages::not_found)
-        .layer(from_fn_with_state(state.clone(), headers::security_headers))
-        .with_state(state)
+        .layer(from_fn_with_state(state.clone(), headers::security_headers));
+    // One node has no node cookie, and pays nothing for it.
+    let router =
+        if in_cluster { router.layer(from_fn_with_state(state.clone(), cluster::node_cookie)) } else { router };
+    router.with_state(state)
 }

@@ -192,6 +192,7 @@ fn registry() -> Registry {
         remember_portal_max_age: std::time::Duration::from_secs(30 * 86_400),
         remember_agent_max_age: std::time::Duration::from_secs(14 * 86_400),
         visitor_max_age: std::time::Duration::from_secs(365 * 86_400),
+        cluster: false,
     })
 }
 

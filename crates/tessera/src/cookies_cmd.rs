@@ -13,6 +13,7 @@ pub(crate) fn registry(settings: &Settings) -> Result<tessera_cookies::Registry>
         remember_portal_max_age: std::time::Duration::from_secs(settings.remember.portal_max_age_seconds as u64),
         remember_agent_max_age: std::time::Duration::from_secs(settings.remember.agent_max_age_seconds as u64),
         visitor_max_age: std::time::Duration::from_secs(settings.visitor.max_age_days * 86_400),
+        cluster: !settings.cluster.node_id.is_empty(),
     }))
 }
 

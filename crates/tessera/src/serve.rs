@@ -65,7 +65,8 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
         tracing::warn!("public URL {public_url} is neither HTTPS nor loopback: cookies will not be Secure");
     }
 
-    let core = SessionCore::new(store.clone(), clock.clone(), settings.core())?;
+    let cluster = join_cluster(&settings)?;
+    let core = SessionCore::in_cluster(store.clone(), clock.clone(), settings.core(), cluster)?;
     let config = WebConfig {
         public_origin: origin.origin.clone(),
         secure_cookies: origin.secure_cookies,
@@ -117,6 +118,17 @@ async fn serve(args: ServeArgs, settings: Settings, test_clock: bool) -> Result<
     core.flush().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// The cluster this node belongs to: alone, or every node sharing `cluster.redis_url`.
+fn join_cluster(settings: &Settings) -> Result<Arc<dyn tessera_cluster::Cluster>> {
+    let cluster = &settings.cluster;
+    if cluster.redis_url.is_empty() {
+        return Ok(Arc::new(tessera_cluster::Alone));
+    }
+    let node = tessera_cluster::NodeId::parse(&cluster.node_id).context("cluster.node_id")?;
+    tracing::info!(node = %node, "cluster mode: sessions, revocations and live fan-out go through Redis");
+    Ok(tessera_redis::RedisCluster::start(&cluster.redis_url, node).context("cluster.redis_url")?)
 }
 
 /// The server's clock: the system's, or with `--test-clock` (only in builds

@@ -219,7 +219,7 @@ impl Console {
                         ConsoleOut::Status { conversation, status: status.as_str(), agent: agent.map(PersonId::get) };
                     self.send(&out).await?;
                 }
-                Wake::Chat(Err(_)) => self.catch_up().await?,
+                Wake::Chat(Ok(ChatEvent::Changed) | Err(_)) => self.catch_up().await?,
             }
         }
     }

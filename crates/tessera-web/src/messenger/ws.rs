@@ -176,8 +176,10 @@ impl Connection {
                     }
                     self.send(&ServerMsg::Status { status: status.as_str() }).await?
                 }
-                // Fell behind the live channel: the store has everything.
-                Either::Hub(Err(broadcast::error::RecvError::Lagged(_))) => self.catch_up().await?,
+                // Fell behind the live channel, or another node wrote: the store has everything.
+                Either::Hub(Ok(ChatEvent::Changed) | Err(broadcast::error::RecvError::Lagged(_))) => {
+                    self.catch_up().await?
+                }
                 Either::Hub(Err(broadcast::error::RecvError::Closed)) => return Err(End::Gone),
                 Either::Invite(Ok(invite)) => self.invite(&invite).await?,
                 // Missed invitations are stale by now; a closed channel means shutdown.

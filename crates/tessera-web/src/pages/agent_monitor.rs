@@ -133,7 +133,7 @@ pub(crate) async fn live_socket(
 }
 
 async fn follow_live(state: AppState, site: SiteId, mut socket: WebSocket) -> Result<(), WebError> {
-    let mut written = state.ingest().written();
+    let mut written = state.live_visits();
     let mut filter = String::new();
     let mut tick = tokio::time::interval(REFRESH);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -157,7 +157,7 @@ async fn follow_live(state: AppState, site: SiteId, mut socket: WebSocket) -> Re
                 Some(Ok(_)) => {}
                 _ => return Ok(()),
             },
-            // Page views written: refresh, at most once per tick.
+            // Page views written (on any node): refresh, at most once per tick.
             changed = written.changed() => {
                 if changed.is_err() {
                     return Ok(());
@@ -195,7 +195,7 @@ pub(crate) async fn invite(
     let invite =
         Invite { site: live.person.site_id, visitor, agent: live.person.name.to_string(), message: message.to_owned() };
     // Nobody listening (the visitor left) is not an error: the page says so.
-    let reached = state.invites().send(invite).is_ok();
+    let reached = state.send_invite(invite);
     let done = if reached { "invited" } else { "not-online" };
     Ok(Redirect::to(&format!("/agent/visitors/{visitor}?done={done}")).into_response())
 }

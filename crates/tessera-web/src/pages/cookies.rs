@@ -205,6 +205,7 @@ mod tests {
             remember_portal_max_age: Duration::from_secs(30 * day),
             remember_agent_max_age: Duration::from_secs(14 * day),
             visitor_max_age: Duration::from_secs(365 * day),
+            cluster: false,
         })
     }
 

@@ -127,6 +127,7 @@ impl TestApp {
             remember_portal_max_age: seconds(settings.remember.portal_max_age_seconds),
             remember_agent_max_age: seconds(settings.remember.agent_max_age_seconds),
             visitor_max_age: std::time::Duration::from_secs(365 * 86_400),
+            cluster: false,
         });
         let state = AppState::new(core.clone(), registry.clone(), &key, web.clone());
         let router = tessera_web::app(state.clone());
