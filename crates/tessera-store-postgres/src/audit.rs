@@ -1,0 +1,69 @@
+//! The audit log: append-only, read newest first through a filter.
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder};
+use tessera_store::{AuditEntry, AuditEvent, AuditFilter, AuditStore, StoreResult};
+
+use crate::convert::{audit_kind, get, opt_interface, opt_person_id, opt_site_id, site_param, timestamp};
+use crate::{PostgresStore, backend};
+
+fn entry_from_row(row: &PgRow) -> StoreResult<AuditEntry> {
+    Ok(AuditEntry {
+        id: get(row, "id")?,
+        event: AuditEvent {
+            at: timestamp(row, "at")?,
+            kind: audit_kind(row, "kind")?,
+            site_id: opt_site_id(row, "site_id")?,
+            person_id: opt_person_id(row, "person_id")?,
+            actor_id: opt_person_id(row, "actor_id")?,
+            interface: opt_interface(row, "interface")?,
+            ip: get(row, "ip")?,
+            detail: get(row, "detail")?,
+        },
+    })
+}
+
+#[async_trait]
+impl AuditStore for PostgresStore {
+    async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit (at, kind, site_id, person_id, actor_id, interface, ip, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(e.at.unix())
+        .bind(e.kind.as_str())
+        .bind(e.site_id.map(site_param))
+        .bind(e.person_id.map(|p| p.get()))
+        .bind(e.actor_id.map(|p| p.get()))
+        .bind(e.interface.map(|i| i.as_str()))
+        .bind(e.ip.as_deref())
+        .bind(&e.detail)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+        let mut sql = QueryBuilder::<Postgres>::new(
+            "SELECT id, at, kind, site_id, person_id, actor_id, interface, ip, detail FROM audit WHERE 1 = 1",
+        );
+        if let Some(site) = filter.site_id {
+            sql.push(" AND site_id = ").push_bind(site_param(site));
+        }
+        if let Some(person) = filter.person_id {
+            sql.push(" AND person_id = ").push_bind(person.get());
+        }
+        if let Some(kind) = filter.kind {
+            sql.push(" AND kind = ").push_bind(kind.as_str());
+        }
+        if let Some(since) = filter.since {
+            sql.push(" AND at >= ").push_bind(since.unix());
+        }
+        // The ID breaks ties between events of the same second: later appended, newer.
+        sql.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(i64::from(filter.limit));
+        let rows = sql.build().fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(entry_from_row).collect()
+    }
+}

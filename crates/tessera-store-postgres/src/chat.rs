@@ -1,0 +1,306 @@
+//! The Messenger: conversations, their numbered messages, and each site's
+//! identity secret.
+//!
+//! A message's sequence number comes from its conversation's `last_seq`,
+//! raised by the same transaction that inserts the message: the `UPDATE`
+//! keeps the conversation's row locked until that transaction ends, so
+//! concurrent appends (on any node) take turns and each reads the number its
+//! predecessor committed. Numbers are consecutive and never shared, and a
+//! transaction that stores nothing gives its number back by rolling back. Status changes (claim, transfer, close) are compare-and-swap
+//! UPDATEs whose WHERE clause is the expected state.
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use tessera_core::{ConversationId, MessageId, PersonId, SiteId, Timestamp};
+use tessera_store::{
+    Appended, Author, ChatMessage, ChatOwner, Conversation, ConversationStatus, ConversationStore, NewConversation,
+    StoreError, StoreResult,
+};
+
+use crate::convert::{
+    author, author_columns, conversation_id, conversation_status, count64, get, message_id, opt_person_id,
+    opt_visitor_id, site_id, site_param, timestamp,
+};
+use crate::{PostgresStore, backend, conflict_or_backend};
+
+const SELECT_CONVERSATION: &str = "SELECT id, site_id, visitor_id, verified_user, visitor_name, visitor_email, \
+                                   status, agent_id, last_seq, created_at, updated_at FROM conversations";
+
+const SELECT_MESSAGE: &str =
+    "SELECT id, conversation_id, seq, author_kind, author_id, body, client_key, created_at FROM messages";
+
+fn conversation_from_row(row: &PgRow) -> StoreResult<Conversation> {
+    Ok(Conversation {
+        id: conversation_id(row, "id")?,
+        site_id: site_id(row, "site_id")?,
+        owner: ChatOwner { visitor: opt_visitor_id(row, "visitor_id")?, verified_user: get(row, "verified_user")? },
+        visitor_name: get(row, "visitor_name")?,
+        visitor_email: get(row, "visitor_email")?,
+        status: conversation_status(row, "status")?,
+        agent_id: opt_person_id(row, "agent_id")?,
+        last_seq: count64(row, "last_seq")?,
+        created_at: timestamp(row, "created_at")?,
+        updated_at: timestamp(row, "updated_at")?,
+    })
+}
+
+fn message_from_row(row: &PgRow) -> StoreResult<ChatMessage> {
+    Ok(ChatMessage {
+        id: message_id(row, "id")?,
+        conversation_id: conversation_id(row, "conversation_id")?,
+        seq: count64(row, "seq")?,
+        author: author(row, "author_kind", "author_id")?,
+        body: get(row, "body")?,
+        client_key: get(row, "client_key")?,
+        created_at: timestamp(row, "created_at")?,
+    })
+}
+
+/// Sequence numbers are `u64` in the domain and signed in SQL; one past
+/// `i64::MAX` cannot exist, so clamping keeps "after" queries exact.
+fn seq_param(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+fn seq_from(n: i64) -> StoreResult<u64> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("last_seq {n} is out of range")))
+}
+
+#[async_trait]
+impl ConversationStore for PostgresStore {
+    // An owner with neither a visitor nor a verified user is `Conflict("owner")`.
+    async fn create_conversation(&self, new: &NewConversation, now: Timestamp) -> StoreResult<Conversation> {
+        if new.owner.visitor.is_none() && new.owner.verified_user.is_none() {
+            return Err(StoreError::Conflict("owner"));
+        }
+        let status = ConversationStatus::Waiting;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO conversations (site_id, visitor_id, verified_user, visitor_name, visitor_email, status,
+                                        agent_id, last_seq, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, $7, $8) RETURNING id",
+        )
+        .bind(site_param(new.site_id))
+        .bind(new.owner.visitor.map(|v| v.get()))
+        .bind(new.owner.verified_user.as_deref())
+        .bind(&new.visitor_name)
+        .bind(&new.visitor_email)
+        .bind(status.as_str())
+        .bind(now.unix())
+        .bind(now.unix())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(Conversation {
+            id: ConversationId::new(id),
+            site_id: new.site_id,
+            owner: new.owner.clone(),
+            visitor_name: new.visitor_name.clone(),
+            visitor_email: new.visitor_email.clone(),
+            status,
+            agent_id: None,
+            last_seq: 0,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
+        let row = sqlx::query(&format!("{SELECT_CONVERSATION} WHERE id = $1"))
+            .bind(id.get())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(conversation_from_row).transpose()
+    }
+
+    async fn conversations_of(&self, site: SiteId, owner: &ChatOwner) -> StoreResult<Vec<Conversation>> {
+        // A NULL bind matches nothing, so an unset half of the owner finds nothing through it.
+        let rows = sqlx::query(&format!(
+            "{SELECT_CONVERSATION} WHERE site_id = $1 AND (visitor_id = $2 OR verified_user = $3)
+             ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(site_param(site))
+        .bind(owner.visitor.map(|v| v.get()))
+        .bind(owner.verified_user.as_deref())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(conversation_from_row).collect()
+    }
+
+    async fn open_conversations(&self, site: SiteId) -> StoreResult<Vec<Conversation>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_CONVERSATION} WHERE site_id = $1 AND status != 'closed' ORDER BY created_at, id"
+        ))
+        .bind(site_param(site))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(conversation_from_row).collect()
+    }
+
+    // The UPDATE that takes the number comes first and locks the
+    // conversation's row; a concurrent append waits for this transaction,
+    // then (READ COMMITTED: every statement sees what was committed before
+    // it started) raises the committed number. Under that lock a resent
+    // client key is looked up, seeing any message committed by an earlier
+    // holder: if it was used, the transaction rolls back, giving the number
+    // back. A
+    // resend is answered even once the conversation is closed: the message
+    // was stored before, only its acknowledgement was lost.
+    async fn append_message(
+        &self,
+        conversation: ConversationId,
+        author: Author,
+        body: &str,
+        client_key: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Option<Appended>> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let seq: Option<i64> = sqlx::query_scalar(
+            "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1
+             WHERE id = $2 AND status != 'closed' RETURNING last_seq",
+        )
+        .bind(now.unix())
+        .bind(conversation.get())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if let Some(key) = client_key {
+            let earlier = sqlx::query(&format!("{SELECT_MESSAGE} WHERE conversation_id = $1 AND client_key = $2"))
+                .bind(conversation.get())
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if let Some(row) = earlier {
+                tx.rollback().await.map_err(backend)?;
+                return Ok(Some(Appended { message: message_from_row(&row)?, created: false }));
+            }
+        }
+        let Some(seq) = seq else {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(None);
+        };
+        let (kind, author_id) = author_columns(author);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (conversation_id, seq, author_kind, author_id, body, client_key, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(conversation.get())
+        .bind(seq)
+        .bind(kind)
+        .bind(author_id)
+        .bind(body)
+        .bind(client_key)
+        .bind(now.unix())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(conflict_or_backend("message sequence number or client key"))?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(Appended {
+            message: ChatMessage {
+                id: MessageId::new(id),
+                conversation_id: conversation,
+                seq: seq_from(seq)?,
+                author,
+                body: body.to_owned(),
+                client_key: client_key.map(str::to_owned),
+                created_at: now,
+            },
+            created: true,
+        }))
+    }
+
+    async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<ChatMessage>> {
+        let rows =
+            sqlx::query(&format!("{SELECT_MESSAGE} WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"))
+                .bind(conversation.get())
+                .bind(seq_param(after))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    // One statement, so of two agents racing for a conversation exactly one
+    // matches `status = 'waiting'`. A repeated claim by the holder (a double
+    // click, a retried request) matches too and is true, changing nothing.
+    async fn claim_conversation(&self, id: ConversationId, agent: PersonId, now: Timestamp) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE conversations SET status = 'active', agent_id = $1,
+                 updated_at = CASE WHEN status = 'waiting' THEN $2 ELSE updated_at END
+             WHERE id = $3 AND (status = 'waiting' OR (status = 'active' AND agent_id = $4))",
+        )
+        .bind(agent.get())
+        .bind(now.unix())
+        .bind(id.get())
+        .bind(agent.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn transfer_conversation(
+        &self,
+        id: ConversationId,
+        from: PersonId,
+        to: PersonId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE conversations SET agent_id = $1, updated_at = $2
+             WHERE id = $3 AND status = 'active' AND agent_id = $4",
+        )
+        .bind(to.get())
+        .bind(now.unix())
+        .bind(id.get())
+        .bind(from.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    // The agent stays named: who handled it.
+    async fn close_conversation(&self, id: ConversationId, now: Timestamp) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE conversations SET status = 'closed', updated_at = $1 WHERE id = $2 AND status != 'closed'",
+        )
+        .bind(now.unix())
+        .bind(id.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn identity_secret(&self, site: SiteId) -> StoreResult<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT secret FROM site_identity_secrets WHERE site_id = $1")
+            .bind(site_param(site))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
+    async fn set_identity_secret(&self, site: SiteId, secret: &[u8], now: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO site_identity_secrets (site_id, secret, rotated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (site_id) DO UPDATE SET secret = excluded.secret, rotated_at = excluded.rotated_at",
+        )
+        .bind(site_param(site))
+        .bind(secret)
+        .bind(now.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+}

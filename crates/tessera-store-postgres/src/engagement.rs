@@ -1,0 +1,220 @@
+//! Votes and comments on articles, by people and by guest visitors.
+//!
+//! A vote belongs to a person when one is known, else to the visitor; two
+//! partial unique indexes keep it to one of each per article, and the upserts
+//! name the index they hit (`ON CONFLICT (...) WHERE ...`, as in PostgreSQL).
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use tessera_core::{ArticleId, CommentId, PersonId, SiteId, Timestamp};
+use tessera_store::{Actor, Comment, CommentStatus, EngagementStore, NewComment, StoreError, StoreResult, VoteTotals};
+
+use crate::convert::{
+    article_id, comment_id, comment_status, count64, get, opt_person_id, opt_visitor_id, site_id, site_param, timestamp,
+};
+use crate::visitors::lock_person;
+use crate::{PostgresStore, backend};
+
+const SELECT_COMMENT: &str = "SELECT id, site_id, article_id, visitor_id, person_id, author_name, body, status, \
+                              created_at, moderated_at, moderated_by FROM comments";
+
+fn comment_from_row(row: &PgRow) -> StoreResult<Comment> {
+    Ok(Comment {
+        id: comment_id(row, "id")?,
+        site_id: site_id(row, "site_id")?,
+        article_id: article_id(row, "article_id")?,
+        author: Actor { visitor: opt_visitor_id(row, "visitor_id")?, person: opt_person_id(row, "person_id")? },
+        author_name: get(row, "author_name")?,
+        body: get(row, "body")?,
+        status: comment_status(row, "status")?,
+        created_at: timestamp(row, "created_at")?,
+        moderated_at: get::<Option<i64>>(row, "moderated_at")?.map(Timestamp::from_unix),
+        moderated_by: opt_person_id(row, "moderated_by")?,
+    })
+}
+
+impl PostgresStore {
+    async fn comments_where(&self, condition: &str, binds: &[Option<i64>]) -> StoreResult<Vec<Comment>> {
+        let sql = format!("{SELECT_COMMENT} WHERE {condition} ORDER BY created_at, id");
+        let mut query = sqlx::query(&sql);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(comment_from_row).collect()
+    }
+}
+
+#[async_trait]
+impl EngagementStore for PostgresStore {
+    // An anonymous actor is `Conflict("anonymous")`. The guest vote of the
+    // person's visitor is deleted first, so one browser never counts twice.
+    // A changed vote is a new event: it takes a new `seq` with its `voted_at`.
+    // A person's votes and the linking of their visitors take turns on the
+    // person's row (see `link_visitor`), so a guest vote moving to the
+    // person never collides with one the person casts at the same moment.
+    async fn set_vote(&self, article: ArticleId, actor: Actor, helpful: bool, now: Timestamp) -> StoreResult<()> {
+        let visitor = actor.visitor.map(|v| v.get());
+        match actor.person {
+            Some(person) => {
+                let mut tx = self.pool.begin().await.map_err(backend)?;
+                lock_person(&mut tx, person).await?;
+                if let Some(visitor) = visitor {
+                    sqlx::query("DELETE FROM votes WHERE article_id = $1 AND visitor_id = $2 AND person_id IS NULL")
+                        .bind(article.get())
+                        .bind(visitor)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                sqlx::query(
+                    "INSERT INTO votes (article_id, visitor_id, person_id, helpful, voted_at, seq)
+                     VALUES ($1, $2, $3, $4, $5, nextval('activity_sequence'))
+                     ON CONFLICT (article_id, person_id) WHERE person_id IS NOT NULL DO UPDATE SET
+                         helpful = excluded.helpful, voted_at = excluded.voted_at, seq = excluded.seq,
+                         visitor_id = COALESCE(excluded.visitor_id, votes.visitor_id)",
+                )
+                .bind(article.get())
+                .bind(visitor)
+                .bind(person.get())
+                .bind(helpful)
+                .bind(now.unix())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                tx.commit().await.map_err(backend)
+            }
+            None => {
+                let Some(visitor) = visitor else { return Err(StoreError::Conflict("anonymous")) };
+                // One statement: an upsert is atomic on its own.
+                sqlx::query(
+                    "INSERT INTO votes (article_id, visitor_id, person_id, helpful, voted_at, seq)
+                     VALUES ($1, $2, NULL, $3, $4, nextval('activity_sequence'))
+                     ON CONFLICT (article_id, visitor_id) WHERE person_id IS NULL DO UPDATE SET
+                         helpful = excluded.helpful, voted_at = excluded.voted_at, seq = excluded.seq",
+                )
+                .bind(article.get())
+                .bind(visitor)
+                .bind(helpful)
+                .bind(now.unix())
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn vote_of(&self, article: ArticleId, actor: Actor) -> StoreResult<Option<bool>> {
+        let query = match (actor.person, actor.visitor) {
+            (Some(person), _) => {
+                sqlx::query_scalar("SELECT helpful FROM votes WHERE article_id = $1 AND person_id = $2")
+                    .bind(article.get())
+                    .bind(person.get())
+            }
+            (None, Some(visitor)) => sqlx::query_scalar(
+                "SELECT helpful FROM votes WHERE article_id = $1 AND visitor_id = $2 AND person_id IS NULL",
+            )
+            .bind(article.get())
+            .bind(visitor.get()),
+            (None, None) => return Ok(None),
+        };
+        query.fetch_optional(&self.pool).await.map_err(backend)
+    }
+
+    async fn vote_totals(&self, article: ArticleId) -> StoreResult<VoteTotals> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(CASE WHEN helpful THEN 1 ELSE 0 END), 0) AS helpful,
+                    COALESCE(SUM(CASE WHEN helpful THEN 0 ELSE 1 END), 0) AS not_helpful
+             FROM votes WHERE article_id = $1",
+        )
+        .bind(article.get())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(VoteTotals { helpful: count64(&row, "helpful")?, not_helpful: count64(&row, "not_helpful")? })
+    }
+
+    // INSERT ... SELECT from the article: no row means it is not on that site.
+    async fn add_comment(&self, new: &NewComment, now: Timestamp) -> StoreResult<Comment> {
+        let status = CommentStatus::Pending;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO comments
+                 (site_id, article_id, visitor_id, person_id, author_name, body, status, created_at, seq)
+             SELECT site_id, id, $1, $2, $3, $4, $5, $6, nextval('activity_sequence')
+             FROM articles WHERE id = $7 AND site_id = $8 RETURNING id",
+        )
+        .bind(new.author.visitor.map(|v| v.get()))
+        .bind(new.author.person.map(PersonId::get))
+        .bind(&new.author_name)
+        .bind(&new.body)
+        .bind(status.as_str())
+        .bind(now.unix())
+        .bind(new.article_id.get())
+        .bind(site_param(new.site_id))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let id = id.ok_or(StoreError::Conflict("article"))?;
+        Ok(Comment {
+            id: CommentId::new(id),
+            site_id: new.site_id,
+            article_id: new.article_id,
+            author: new.author,
+            author_name: new.author_name.clone(),
+            body: new.body.clone(),
+            status,
+            created_at: now,
+            moderated_at: None,
+            moderated_by: None,
+        })
+    }
+
+    async fn comments(&self, article: ArticleId, viewer: Actor) -> StoreResult<Vec<Comment>> {
+        // A NULL bind matches nothing, so an absent person or visitor sees no pending comment through it.
+        let condition = "article_id = $1 AND (status = 'approved'
+                         OR (status = 'pending' AND (person_id = $2 OR visitor_id = $3)))";
+        let binds = [Some(article.get()), viewer.person.map(PersonId::get), viewer.visitor.map(|v| v.get())];
+        self.comments_where(condition, &binds).await
+    }
+
+    async fn approved_comment_count(&self, article: ArticleId) -> StoreResult<u64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM comments WHERE article_id = $1 AND status = 'approved'")
+            .bind(article.get())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        count64(&row, "n")
+    }
+
+    async fn pending_comments(&self, site: SiteId) -> StoreResult<Vec<Comment>> {
+        self.comments_where("site_id = $1 AND status = 'pending'", &[Some(site_param(site))]).await
+    }
+
+    async fn comment(&self, id: CommentId) -> StoreResult<Option<Comment>> {
+        Ok(self.comments_where("id = $1", &[Some(id.get())]).await?.pop())
+    }
+
+    async fn moderate_comment(
+        &self,
+        id: CommentId,
+        status: CommentStatus,
+        moderator: PersonId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        if status == CommentStatus::Pending {
+            return Ok(false);
+        }
+        let done = sqlx::query(
+            "UPDATE comments SET status = $1, moderated_at = $2, moderated_by = $3 WHERE id = $4 AND status = 'pending'",
+        )
+        .bind(status.as_str())
+        .bind(now.unix())
+        .bind(moderator.get())
+        .bind(id.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,241 @@
+//! Sites (tenants) and their settings. Created at install or by an admin;
+//! never deleted here. Host names live in `site_hosts`, one site per host.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Transaction};
+use tessera_core::{HostName, SiteId, Timestamp};
+use tessera_store::{MonitoringSettings, Site, SiteSettings, SiteStore, StoreError, StoreResult};
+
+use crate::convert::{
+    consent_mode, count, get, host_name, join_lines, language, languages, origins, site_id, site_param, solution_type,
+    timestamp,
+};
+use crate::{PostgresStore, backend, conflict_or_backend};
+
+const SELECT: &str = "SELECT s.id, s.name, s.languages, s.default_language, s.embed_origins, s.solution_type, \
+                      s.consent_mode, s.registration_open, s.monitor_idle_minutes, s.monitor_retention_days, \
+                      s.cookieless_counting, s.full_ip, s.created_at, s.updated_at FROM sites s";
+
+/// A site row; `hosts` are filled in from `site_hosts` afterwards.
+fn site_from_row(row: &PgRow) -> StoreResult<Site> {
+    Ok(Site {
+        id: site_id(row, "id")?,
+        settings: SiteSettings {
+            name: get(row, "name")?,
+            hosts: Vec::new(),
+            languages: languages(row, "languages")?,
+            default_language: language(row, "default_language")?,
+            embed_origins: origins(row, "embed_origins")?,
+            solution_type: solution_type(row, "solution_type")?,
+            consent_mode: consent_mode(row, "consent_mode")?,
+            registration_open: get(row, "registration_open")?,
+            monitoring: MonitoringSettings {
+                idle_minutes: count(row, "monitor_idle_minutes")?,
+                retention_days: count(row, "monitor_retention_days")?,
+                cookieless_counting: get(row, "cookieless_counting")?,
+                full_ip: get(row, "full_ip")?,
+            },
+        },
+        created_at: timestamp(row, "created_at")?,
+        updated_at: timestamp(row, "updated_at")?,
+    })
+}
+
+/// The settings as bind values, in the column order of INSERT and UPDATE below.
+fn settings_columns(s: &SiteSettings) -> (String, String, String, &'static str, &'static str) {
+    (
+        join_lines(s.languages.iter().map(|l| l.as_str())),
+        s.default_language.as_str().to_owned(),
+        join_lines(s.embed_origins.iter().map(|o| o.as_str())),
+        s.solution_type.as_str(),
+        s.consent_mode.as_str(),
+    )
+}
+
+/// Writes the monitoring settings (columns kept apart from the INSERT and
+/// UPDATE above so those stay readable).
+async fn write_monitoring(tx: &mut Transaction<'_, Postgres>, id: SiteId, m: &MonitoringSettings) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE sites SET monitor_idle_minutes = $1, monitor_retention_days = $2, cookieless_counting = $3, full_ip = $4
+         WHERE id = $5",
+    )
+    .bind(i64::from(m.idle_minutes))
+    .bind(i64::from(m.retention_days))
+    .bind(m.cookieless_counting)
+    .bind(m.full_ip)
+    .bind(site_param(id))
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Inserts the site's hosts (sorted, without duplicates); a host of another
+/// site is a conflict, which rolls the transaction back when it is dropped.
+async fn insert_hosts(tx: &mut Transaction<'_, Postgres>, id: SiteId, hosts: &[HostName]) -> StoreResult<()> {
+    let mut hosts: Vec<&str> = hosts.iter().map(HostName::as_str).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    for host in hosts {
+        sqlx::query("INSERT INTO site_hosts (host, site_id) VALUES ($1, $2)")
+            .bind(host)
+            .bind(site_param(id))
+            .execute(&mut **tx)
+            .await
+            .map_err(conflict_or_backend("host"))?;
+    }
+    Ok(())
+}
+
+impl PostgresStore {
+    /// Fills in the hosts of the given sites with one query.
+    async fn with_hosts(&self, mut sites: Vec<Site>) -> StoreResult<Vec<Site>> {
+        let rows = match sites.as_slice() {
+            [] => return Ok(sites),
+            [one] => sqlx::query("SELECT host, site_id FROM site_hosts WHERE site_id = $1 ORDER BY host")
+                .bind(site_param(one.id))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?,
+            _ => sqlx::query("SELECT host, site_id FROM site_hosts ORDER BY host")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?,
+        };
+        let mut hosts: HashMap<SiteId, Vec<HostName>> = HashMap::new();
+        for row in &rows {
+            hosts.entry(site_id(row, "site_id")?).or_default().push(host_name(row, "host")?);
+        }
+        for site in &mut sites {
+            site.settings.hosts = hosts.remove(&site.id).unwrap_or_default();
+        }
+        Ok(sites)
+    }
+
+    async fn one_site(&self, row: Option<PgRow>) -> StoreResult<Option<Site>> {
+        let Some(row) = row else { return Ok(None) };
+        Ok(self.with_hosts(vec![site_from_row(&row)?]).await?.pop())
+    }
+
+    async fn existing_site(&self, id: SiteId, after: &str) -> StoreResult<Site> {
+        self.site(id).await?.ok_or_else(|| StoreError::Corrupt(format!("site {id} missing right after {after}")))
+    }
+}
+
+#[async_trait]
+impl SiteStore for PostgresStore {
+    async fn ensure_site(&self, id: SiteId, name: &str, now: Timestamp) -> StoreResult<Site> {
+        // DO NOTHING rather than an upsert: an existing site keeps its settings
+        // and creation time, so every node can call this at start-up.
+        let settings = SiteSettings::named(name);
+        let (langs, default, embed, solution, consent) = settings_columns(&settings);
+        sqlx::query(
+            "INSERT INTO sites (id, name, languages, default_language, embed_origins, solution_type, consent_mode,
+                                registration_open, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(site_param(id))
+        .bind(&settings.name)
+        .bind(langs)
+        .bind(default)
+        .bind(embed)
+        .bind(solution)
+        .bind(consent)
+        .bind(settings.registration_open)
+        .bind(now.unix())
+        .bind(now.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        self.existing_site(id, "ensure_site").await
+    }
+
+    async fn create_site(&self, id: SiteId, settings: &SiteSettings, now: Timestamp) -> StoreResult<Site> {
+        let (langs, default, embed, solution, consent) = settings_columns(settings);
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO sites (id, name, languages, default_language, embed_origins, solution_type, consent_mode,
+                                registration_open, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(site_param(id))
+        .bind(&settings.name)
+        .bind(langs)
+        .bind(default)
+        .bind(embed)
+        .bind(solution)
+        .bind(consent)
+        .bind(settings.registration_open)
+        .bind(now.unix())
+        .bind(now.unix())
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_or_backend("site"))?;
+        write_monitoring(&mut tx, id, &settings.monitoring).await?;
+        insert_hosts(&mut tx, id, &settings.hosts).await?;
+        tx.commit().await.map_err(backend)?;
+        self.existing_site(id, "create_site").await
+    }
+
+    async fn update_site(&self, id: SiteId, settings: &SiteSettings, now: Timestamp) -> StoreResult<bool> {
+        let (langs, default, embed, solution, consent) = settings_columns(settings);
+        // The UPDATE comes first so the transaction holds the write lock from its first statement.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let done = sqlx::query(
+            "UPDATE sites SET name = $1, languages = $2, default_language = $3, embed_origins = $4, solution_type = $5,
+                              consent_mode = $6, registration_open = $7, updated_at = $8
+             WHERE id = $9",
+        )
+        .bind(&settings.name)
+        .bind(langs)
+        .bind(default)
+        .bind(embed)
+        .bind(solution)
+        .bind(consent)
+        .bind(settings.registration_open)
+        .bind(now.unix())
+        .bind(site_param(id))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM site_hosts WHERE site_id = $1")
+            .bind(site_param(id))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        write_monitoring(&mut tx, id, &settings.monitoring).await?;
+        insert_hosts(&mut tx, id, &settings.hosts).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn site(&self, id: SiteId) -> StoreResult<Option<Site>> {
+        let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
+            .bind(site_param(id))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        self.one_site(row).await
+    }
+
+    async fn site_by_host(&self, host: &HostName) -> StoreResult<Option<Site>> {
+        let row = sqlx::query(&format!("{SELECT} JOIN site_hosts h ON h.site_id = s.id WHERE h.host = $1"))
+            .bind(host.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        self.one_site(row).await
+    }
+
+    async fn sites(&self) -> StoreResult<Vec<Site>> {
+        let rows = sqlx::query(&format!("{SELECT} ORDER BY s.id")).fetch_all(&self.pool).await.map_err(backend)?;
+        let sites = rows.iter().map(site_from_row).collect::<StoreResult<Vec<_>>>()?;
+        self.with_hosts(sites).await
+    }
+}
