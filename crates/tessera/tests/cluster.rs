@@ -1342,7 +1342,16 @@ async fn a_session_works_on_every_node_and_a_revocation_on_one_holds_on_the_very
     // The node cookie (last, so that the above is reported on its own): the
     // first answer names the node that gave it, with the declared attributes;
     // a request that names its node is not told again.
-    let registry = common::cookie_registry(&cluster.node("node1").data);
+    // Node 1's settings in cluster mode (its --node-id and --redis as settings).
+    let out = tessera()
+        .args(["cookies", "--format", "json", "--data"])
+        .arg(&cluster.node("node1").data)
+        .env("TESSERA_CLUSTER__NODE_ID", "node1")
+        .env("TESSERA_CLUSTER__REDIS_URL", cluster.redis.url())
+        .output()
+        .expect("tessera cookies");
+    assert!(out.status.success(), "tessera cookies: {}", String::from_utf8_lossy(&out.stderr));
+    let registry: Value = serde_json::from_slice(&out.stdout).expect("the registry is JSON");
     let declared = common::declaration(&registry, NODE_COOKIE).expect("__Host-ts_node is in the cookie registry");
     assert_eq!(
         (&declared["category"], &declared["lifetime"], &declared["same_site"], &declared["partitioned"]),
