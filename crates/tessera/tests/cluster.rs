@@ -467,6 +467,14 @@ impl Cluster {
             readyz: true,
             dir,
         };
+        for node in &cluster.nodes {
+            assert!(
+                !node.data.join("tessera.db").exists(),
+                "{} made an embedded database in {}: it should be on PostgreSQL",
+                node.id,
+                node.data.display()
+            );
+        }
         cluster.start_nginx(tools, nginx_port).await;
         cluster.wait_cluster("up", Duration::from_secs(60)).await;
         cluster.note(&format!("cluster up in {:.1} s", started.elapsed().as_secs_f64()));
@@ -869,6 +877,8 @@ struct ChatLog {
     handshakes: Vec<Handshake>,
     /// Sockets that could not be opened, and why.
     failures: Vec<String>,
+    /// Keys sent again on a later socket (unacknowledged when one closed).
+    resent: Vec<String>,
     connected: bool,
 }
 
@@ -927,7 +937,17 @@ impl ChatClient {
     fn spawn(label: &'static str, role: Role, url: String, origin: &str, jar: BTreeMap<String, String>) -> Self {
         let log = Arc::new(Mutex::new(ChatLog::default()));
         let (tx, rx) = mpsc::unbounded_channel();
-        let actor = Actor { label, role, url, origin: origin.to_owned(), jar, log: log.clone(), rx, counter: 0 };
+        let actor = Actor {
+            label,
+            role,
+            url,
+            origin: origin.to_owned(),
+            jar,
+            log: log.clone(),
+            rx,
+            counter: 0,
+            sent_ever: HashSet::new(),
+        };
         let task = tokio::spawn(actor.run());
         Self { label, log, tx, task }
     }
@@ -981,6 +1001,8 @@ struct Actor {
     log: Arc<Mutex<ChatLog>>,
     rx: mpsc::UnboundedReceiver<Cmd>,
     counter: u64,
+    /// Every key sent on some socket.
+    sent_ever: HashSet<String>,
 }
 
 /// What the actor does after a socket ends.
@@ -1129,6 +1151,9 @@ impl Actor {
         let pending = self.log().pending.clone();
         for (key, body) in pending {
             if sent_here.insert(key.clone()) {
+                if !self.sent_ever.insert(key.clone()) {
+                    self.log().resent.push(key.clone());
+                }
                 say(ws, &json!({"type": "send", "key": key, "body": body})).await?;
             }
         }
@@ -1439,7 +1464,8 @@ async fn a_chat_across_nodes_survives_kill_9_of_the_visitors_node_with_every_mes
             l.handshakes.len() > before_kill && l.connected && l.pending.is_empty()
         })
         .await;
-    cluster.note("the visitor reconnected and every message it sent was acknowledged");
+    let resent = visitor.read(|l| l.resent.clone());
+    cluster.note(&format!("the visitor reconnected; every message acknowledged ({} resent: {resent:?})", resent.len()));
     for i in 10..=12 {
         visitor.send(format!("visitor says {i}"));
         agent.send(format!("agent says {i}"));
