@@ -174,3 +174,66 @@ async fn a_late_fill_cannot_overwrite_a_tombstone_and_a_reconnect_forgets_the_ti
 fn futures_now<F: std::future::Future>(f: F) -> F::Output {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
 }
+
+/// Two session cores (two nodes) over one store, each with its own bus.
+mod sessions {
+    use super::*;
+    use tessera_core::{Clock, DisplayName, Email, Interface, Role, SiteId, SystemClock, Timestamp};
+    use tessera_session::{CoreSettings, NewSession, SessionCore};
+    use tessera_store::{NewPerson, Store};
+
+    async fn two_nodes(redis: &Redis) -> (SessionCore, SessionCore, tessera_store::Person, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store: Arc<dyn Store> =
+            Arc::new(tessera_store_sqlite::SqliteStore::open(&dir.path().join("t.db")).await.expect("store"));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let now: Timestamp = clock.now();
+        store.ensure_site(SiteId::DEFAULT, "Default", now).await.expect("site");
+        let new = NewPerson {
+            site_id: SiteId::DEFAULT,
+            email: Email::parse("ann@example.com").expect("email"),
+            name: DisplayName::parse("Ann").expect("name"),
+            role: Role::Agent,
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2g".into(),
+        };
+        let person = store.create_person(&new, now).await.expect("person");
+        let core =
+            |n: &str| SessionCore::in_cluster(store.clone(), clock.clone(), CoreSettings::default(), node(redis, n));
+        let (one, two) = (core("node1").expect("core"), core("node2").expect("core"));
+        eventually("both trusted", || one.cluster().cache_trusted() && two.cluster().cache_trusted()).await;
+        (one, two, person, dir)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_session_revoked_on_one_node_is_refused_by_the_other_on_its_very_next_request() {
+        let Some(redis) = Redis::start() else { return };
+        let (one, two, person, _dir) = two_nodes(&redis).await;
+        for _ in 0..10 {
+            let (token, _) =
+                one.create_session(&person, Interface::Agent, NewSession::default()).await.expect("session");
+            let cookie = token.encode();
+            // Both nodes now hold it in their own caches.
+            assert!(one.validate(Interface::Agent, cookie.as_bytes()).await.expect("ok").is_some());
+            assert!(two.validate(Interface::Agent, cookie.as_bytes()).await.expect("ok").is_some());
+            one.revoke_session(&token.hash()).await.expect("revoked");
+            assert!(two.validate(Interface::Agent, cookie.as_bytes()).await.expect("ok").is_none());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn while_redis_is_away_a_revocation_still_holds_everywhere_because_nodes_read_the_store() {
+        let Some(mut redis) = Redis::start() else { return };
+        let (one, two, person, _dir) = two_nodes(&redis).await;
+        let (token, _) = one.create_session(&person, Interface::Agent, NewSession::default()).await.expect("session");
+        let cookie = token.encode();
+        assert!(two.validate(Interface::Agent, cookie.as_bytes()).await.expect("ok").is_some(), "cached on two");
+        redis.kill();
+        eventually("two stops trusting", || !two.cluster().cache_trusted()).await;
+        one.revoke_session(&token.hash()).await.expect("revoked without Redis");
+        assert!(two.validate(Interface::Agent, cookie.as_bytes()).await.expect("ok").is_none());
+        redis.restart();
+        eventually("trusted again", || two.cluster().cache_trusted() && one.cluster().cache_trusted()).await;
+        assert!(two.validate(Interface::Agent, cookie.as_bytes()).await.expect("ok").is_none(), "and after");
+        assert!(one.validate(Interface::Agent, cookie.as_bytes()).await.expect("ok").is_none());
+    }
+}
