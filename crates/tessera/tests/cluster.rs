@@ -1693,6 +1693,14 @@ async fn under_load_a_10_second_redis_outage_gives_no_5xx_no_revoked_session_and
     revoked.store(true, Ordering::SeqCst);
     cluster.note(&format!("session revoked on node 2, {:.1} s into the outage", killed.elapsed().as_secs_f64()));
 
+    // Chat goes on without Redis (docs/cluster.md: sockets re-read the store each second).
+    let sent = Instant::now();
+    visitor.send("during the outage");
+    agent
+        .wait("node 1's message during the outage", Duration::from_secs(5), |l| l.count("during the outage") == 1)
+        .await;
+    cluster.note(&format!("node 1 -> node 3 without Redis ({} ms)", sent.elapsed().as_millis()));
+
     tokio::time::sleep(Duration::from_secs(10).saturating_sub(killed.elapsed())).await;
     cluster.redis.start();
     phase.store(2, Ordering::SeqCst);
