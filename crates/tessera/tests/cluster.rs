@@ -17,7 +17,11 @@
 //! The visitor in the failover test is a WebSocket client that behaves like
 //! the Messenger (`messenger.js`): it keeps what it sent until acknowledged
 //! and resends it with the same key on a new socket, resumes from the highest
-//! `seq` below which it has everything, and renders each `seq` once.
+//! `seq` below which it has everything, and renders each `seq` once. Not the
+//! real Messenger in Chromium: pinning the frame's partitioned, HttpOnly node
+//! cookie to node 1 and reading which messages the frame had acknowledged are
+//! out of WebDriver's reach, and the frame's reconnect backoff (0.5 to 10 s,
+//! with jitter) would make the failover slow to observe.
 
 mod common;
 
