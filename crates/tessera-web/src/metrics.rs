@@ -147,6 +147,7 @@ struct Inner {
     requests: [[Counter; StatusClass::COUNT]; Surface::ALL.len()],
     durations: [DurationHistogram; Surface::ALL.len()],
     sessions_cached: Gauge,
+    visitors_live: Gauge,
     conversations_active: Gauge,
     store_errors: Counter,
     cluster_errors: Counter,
@@ -193,6 +194,12 @@ impl Metrics {
             "Sessions held in this node's session cache (all interfaces)",
             sessions_cached.clone(),
         );
+        let visitors_live = Gauge::default();
+        registry.register(
+            "tessera_visitors_live",
+            "Visits on customers' websites still within their site's idle window, all nodes (read from the store when scraped)",
+            visitors_live.clone(),
+        );
         let conversations_active = Gauge::default();
         registry.register(
             "tessera_conversations_active",
@@ -224,6 +231,7 @@ impl Metrics {
             requests,
             durations,
             sessions_cached,
+            visitors_live,
             conversations_active,
             store_errors,
             cluster_errors,
@@ -249,9 +257,15 @@ impl Metrics {
     }
 
     /// The exposition, with the state gauges read now.
-    /// `cluster_errors` is the bus's own running count (`Cluster::errors`).
-    pub(crate) fn render(&self, sessions_cached: usize, link: Link, cluster_errors: u64) -> String {
+    /// `cluster_errors` is the bus's own running count (`Cluster::errors`);
+    /// `visitors_live` is `None` when the store did not answer in time (the
+    /// gauge keeps its last value).
+    pub(crate) fn render(&self, now: Scrape) -> String {
+        let Scrape { sessions_cached, link, cluster_errors, visitors_live } = now;
         let inner = &self.inner;
+        if let Some(n) = visitors_live {
+            inner.visitors_live.set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
         inner.cluster_errors.inc_by(cluster_errors.saturating_sub(inner.cluster_errors.get()));
         inner.sessions_cached.set(i64::try_from(sessions_cached).unwrap_or(i64::MAX));
         for (gauge, state) in inner.cluster_link.iter().zip(LINKS) {
@@ -262,6 +276,15 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut out, &inner.registry);
         out
     }
+}
+
+/// The figures a scrape reads at that moment.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scrape {
+    pub sessions_cached: usize,
+    pub link: Link,
+    pub cluster_errors: u64,
+    pub visitors_live: Option<u64>,
 }
 
 /// One socket following a conversation; `tessera_conversations_active` counts it while it lives.
@@ -431,15 +454,18 @@ mod tests {
     #[test]
     fn the_link_gauge_shows_the_state_given_at_the_scrape() {
         let metrics = Metrics::new();
-        let down = metrics.render(3, Link::Down, 2);
+        let down =
+            metrics.render(Scrape { sessions_cached: 3, link: Link::Down, cluster_errors: 2, visitors_live: Some(7) });
         assert!(down.contains("tessera_cluster_link{state=\"down\"} 1\n"), "{down}");
         assert!(down.contains("tessera_cluster_link{state=\"up\"} 0\n"), "{down}");
         assert!(down.contains("tessera_cluster_link{state=\"alone\"} 0\n"), "{down}");
         assert!(down.contains("tessera_sessions_cached 3\n"), "{down}");
         assert!(down.contains("tessera_cluster_errors_total 2\n"), "{down}");
-        let up = metrics.render(0, Link::Up, 5);
+        assert!(down.contains("tessera_visitors_live 7\n"), "{down}");
+        let up = metrics.render(Scrape { sessions_cached: 0, link: Link::Up, cluster_errors: 5, visitors_live: None });
         assert!(up.contains("tessera_cluster_link{state=\"up\"} 1\n") && up.contains("{state=\"down\"} 0\n"));
         assert!(up.contains("tessera_cluster_errors_total 5\n"), "the bus's running count: {up}");
+        assert!(up.contains("tessera_visitors_live 7\n"), "a slow store keeps the last figure: {up}");
     }
 
     #[test]

@@ -93,7 +93,14 @@ fn verdict(store_ok: bool, link: Link) -> (StatusCode, &'static str) {
 /// Prometheus metrics of this node (OpenMetrics text). See [`crate::metrics`].
 async fn metrics(State(state): State<AppState>) -> Response {
     let cluster = state.cluster();
-    let body = state.metrics().render(state.core().cached_sessions(), cluster.link(), cluster.errors());
+    let visitors_live = tokio::time::timeout(STORE_TIMEOUT, crate::pages::live_visit_count(&state)).await;
+    let now = crate::metrics::Scrape {
+        sessions_cached: state.core().cached_sessions(),
+        link: cluster.link(),
+        cluster_errors: cluster.errors(),
+        visitors_live: visitors_live.ok().and_then(Result::ok),
+    };
+    let body = state.metrics().render(now);
     ([(header::CONTENT_TYPE, HeaderValue::from_static(crate::metrics::CONTENT_TYPE))], body).into_response()
 }
 

@@ -196,7 +196,7 @@ async fn the_exposition_parses_and_lists_every_metric_from_the_start() {
         let inf = [("interface", interface), ("le", "+Inf")];
         assert_eq!(value(&samples, "tessera_http_request_duration_seconds_bucket", &inf), 0.0);
     }
-    for name in ["tessera_sessions_cached", "tessera_conversations_active"] {
+    for name in ["tessera_sessions_cached", "tessera_conversations_active", "tessera_visitors_live"] {
         assert_eq!(value(&samples, name, &[]), 0.0, "{name}");
     }
     for name in ["tessera_store_errors_total", "tessera_cluster_errors_total"] {

@@ -86,6 +86,18 @@ async fn live_list(state: &AppState, site: SiteId, filter: &str) -> Result<LiveL
     Ok(LiveList { total, rows: matching.into_iter().take(LIVE_ROWS).collect() })
 }
 
+/// Visits going on across every site (each counted up to the live list's scan limit).
+pub(crate) async fn live_visit_count(state: &AppState) -> Result<u64, WebError> {
+    let store = state.core().store();
+    let now = state.monitor().now();
+    let mut total = 0;
+    for site in store.sites().await? {
+        let since = now.plus(-i64::from(site.settings.monitoring.idle_minutes) * 60);
+        total += store.live_sessions(site.id, since, LIVE_SCAN).await?.len() as u64;
+    }
+    Ok(total)
+}
+
 #[derive(Template)]
 #[template(path = "agent_live.html")]
 struct LivePage {

@@ -6,6 +6,7 @@ mod admin_sites;
 mod admin_visitors;
 mod agent;
 mod agent_monitor;
+pub(crate) use agent_monitor::live_visit_count;
 mod auth;
 mod cookies;
 mod guest;
