@@ -264,4 +264,5 @@ error-not-found = Siden findes ikke.
 error-forbidden = Du har ikke tilladelse til at gøre dette.
 error-bad-request = Forespørgslen kunne ikke forstås.
 error-internal = Der gik noget galt hos os. Prøv igen.
+error-unavailable = Tjenesten er midlertidigt utilgængelig. Prøv igen om et øjeblik.
 error-back = Tilbage til startsiden

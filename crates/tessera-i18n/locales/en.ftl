@@ -265,4 +265,5 @@ error-not-found = This page does not exist.
 error-forbidden = You are not allowed to do that.
 error-bad-request = That request could not be understood.
 error-internal = Something went wrong on our side. Please try again.
+error-unavailable = The service is temporarily unavailable. Please try again in a moment.
 error-back = Back to the start page

@@ -271,4 +271,5 @@ error-not-found = Cette page n’existe pas.
 error-forbidden = Cette action ne vous est pas autorisée.
 error-bad-request = Cette requête n’a pas pu être comprise.
 error-internal = Une erreur s’est produite de notre côté. Veuillez réessayer.
+error-unavailable = Le service est momentanément indisponible. Veuillez réessayer dans un instant.
 error-back = Retour à la page d’accueil

@@ -17,6 +17,9 @@ pub enum WebError {
     /// Overloaded for a moment (e.g. the page-view queue is full): try again shortly.
     #[error("busy: {0}")]
     Busy(&'static str),
+    /// The store could not be reached (a database outage): try again later.
+    #[error("store unavailable: {0}")]
+    Unavailable(#[source] tessera_store::StoreError),
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -36,7 +39,11 @@ impl From<tessera_session::CoreError> for WebError {
 
 impl From<tessera_store::StoreError> for WebError {
     fn from(e: tessera_store::StoreError) -> Self {
-        Self::Internal(Box::new(e))
+        match e {
+            // The backend failing (connection, I/O) is an outage, not a bug: 503.
+            e @ tessera_store::StoreError::Backend(_) => Self::Unavailable(e),
+            e => Self::Internal(Box::new(e)),
+        }
     }
 }
 
@@ -93,6 +100,7 @@ impl WebError {
             Self::NotFound => (StatusCode::NOT_FOUND, english("error-not-found")),
             Self::TooMany(msg) => (StatusCode::TOO_MANY_REQUESTS, msg.into()),
             Self::Busy(msg) => (StatusCode::SERVICE_UNAVAILABLE, (*msg).into()),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, english("error-unavailable")),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, english("error-internal")),
         }
     }
@@ -106,17 +114,24 @@ pub(crate) struct StoreFailure;
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let mut store_failed = false;
-        if let Self::Internal(cause) = &self {
-            tracing::error!(error = %cause, "request failed");
-            // The domain errors' `Store` variants are unwrapped by the `From`s above.
-            store_failed = cause.is::<tessera_store::StoreError>();
+        match &self {
+            Self::Internal(cause) => {
+                tracing::error!(error = %cause, "request failed");
+                // The domain errors' `Store` variants are unwrapped by the `From`s above.
+                store_failed = cause.is::<tessera_store::StoreError>();
+            }
+            Self::Unavailable(cause) => {
+                tracing::error!(error = %cause, "request failed: the store is unavailable");
+                store_failed = true;
+            }
+            _ => {}
         }
         let (status, message) = self.status_and_message();
         let mut res = (status, Html(crate::pages::message_page(status, &message))).into_response();
         if store_failed {
             res.extensions_mut().insert(StoreFailure);
         }
-        if matches!(self, Self::Busy(_)) {
+        if matches!(self, Self::Busy(_) | Self::Unavailable(_)) {
             res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
         }
         res

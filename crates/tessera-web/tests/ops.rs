@@ -276,11 +276,16 @@ async fn sessions_in_the_cache_are_counted_when_scraped() {
 }
 
 #[tokio::test]
-async fn a_store_failure_behind_a_page_is_counted_as_a_store_error() {
+async fn a_store_outage_behind_a_page_is_a_503_to_retry_and_counted_as_a_store_error() {
     let app = TestApp::new().await;
     app.store.fail("categories");
-    let (status, _) = get_raw(&app, "/").await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let req = Request::get("/").body(Body::empty()).expect("a valid request");
+    let res = tessera_web::app(app.state.clone()).oneshot(req).await.expect("the router is infallible");
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "an outage, not a bug");
+    assert_eq!(res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("1"));
+    let body = String::from_utf8(res.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("UTF-8");
+    assert!(body.contains("temporarily unavailable"), "a clear message: {body}");
+    assert!(!body.contains("storage backend"), "the cause is logged, not shown: {body}");
     let samples = scrape(&app).await;
     assert_eq!(value(&samples, "tessera_store_errors_total", &[]), 1.0);
     assert_eq!(requests(&samples, "portal", "5xx"), 1.0);
