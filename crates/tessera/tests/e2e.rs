@@ -4,68 +4,10 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::process::Command;
 
-use common::{BIN, PASSWORD, Server, add_user};
-
-/// A minimal browser: a cookie jar and no automatic redirects.
-struct Browser {
-    http: reqwest::Client,
-    jar: HashMap<String, String>,
-}
-
-impl Browser {
-    fn new() -> Self {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { http, jar: HashMap::new() }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-    }
-
-    fn absorb(&mut self, res: &reqwest::Response) {
-        for value in res.headers().get_all("set-cookie") {
-            let text = value.to_str().expect("ASCII Set-Cookie");
-            let (pair, attrs) = text.split_once(';').unwrap_or((text, ""));
-            let (name, value) = pair.split_once('=').expect("name=value");
-            if attrs.contains("Max-Age=0") {
-                self.jar.remove(name);
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-
-    async fn get(&mut self, url: &str) -> (u16, String) {
-        let res = self.http.get(url).header("cookie", self.cookie_header()).send().await.expect("GET");
-        self.absorb(&res);
-        (res.status().as_u16(), res.text().await.expect("body"))
-    }
-
-    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> u16 {
-        let res = self.http.post(url).header("cookie", self.cookie_header()).form(form).send().await.expect("POST");
-        self.absorb(&res);
-        res.status().as_u16()
-    }
-
-    async fn login(&mut self, base: &str, email: &str, remember: bool) {
-        let (status, page) = self.get(&format!("{base}/login")).await;
-        assert_eq!(status, 200);
-        let csrf = csrf_of(&page);
-        let mut form = vec![("_csrf", csrf.as_str()), ("email", email), ("password", PASSWORD)];
-        if remember {
-            form.push(("remember", "on"));
-        }
-        assert_eq!(self.post(&format!("{base}/login"), &form).await, 303, "login redirects");
-    }
-}
-
-fn csrf_of(page: &str) -> String {
-    let start = page.find("name=\"_csrf\" value=\"").expect("a CSRF field") + 20;
-    page[start..].split('"').next().expect("closing quote").to_owned()
-}
+use common::http::Browser;
+use common::{BIN, Server, add_user};
 
 #[tokio::test]
 async fn first_start_creates_data_dir_secret_key_0600_and_serves_the_login_page() {
@@ -77,9 +19,9 @@ async fn first_start_creates_data_dir_secret_key_0600_and_serves_the_login_page(
     assert_eq!(mode("secret.key"), 0o600);
     assert_eq!(mode("tessera.db"), 0o600);
     assert_eq!(std::fs::read(data.join("secret.key")).expect("key").len(), 64);
-    let (status, page) = Browser::new().get(&format!("{}/login", server.base)).await;
-    assert_eq!(status, 200);
-    assert!(page.contains("Remember me"));
+    let page = Browser::new().get(&format!("{}/login", server.base)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Remember me"));
     server.stop();
 }
 
@@ -90,16 +32,16 @@ async fn a_login_survives_a_server_restart_because_sessions_are_durable() {
     assert!(add_user(&data, "ann@example.com", "user").status.success());
     let server = Server::start(&data);
     let mut browser = Browser::new();
-    browser.login(&server.base, "ann@example.com", false).await;
-    let (status, page) = browser.get(&format!("{}/account", server.base)).await;
-    assert_eq!(status, 200);
-    assert!(page.contains("ann@example.com"));
+    browser.login(&server.base, "", "ann@example.com", false, &[]).await;
+    let page = browser.get(&format!("{}/account", server.base)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("ann@example.com"));
     server.stop();
 
     let server = Server::start(&data);
-    let (status, page) = browser.get(&format!("{}/account", server.base)).await;
-    assert_eq!(status, 200, "still logged in after the restart");
-    assert!(page.contains("ann@example.com"));
+    let page = browser.get(&format!("{}/account", server.base)).await;
+    assert_eq!(page.status, 200, "still logged in after the restart");
+    assert!(page.body.contains("ann@example.com"));
     server.stop();
 }
 
@@ -110,13 +52,13 @@ async fn remember_me_logs_the_browser_in_again_after_it_drops_its_session_cookie
     assert!(add_user(&data, "bo@example.com", "user").status.success());
     let server = Server::start(&data);
     let mut browser = Browser::new();
-    browser.login(&server.base, "bo@example.com", true).await;
+    browser.login(&server.base, "", "bo@example.com", true, &[]).await;
     let remember = browser.jar.get("__Host-ts_remember_portal").cloned().expect("remember cookie set");
     // A browser restart: session cookies are gone, persistent ones stay.
     browser.jar.retain(|name, _| name == "__Host-ts_remember_portal");
-    let (status, page) = browser.get(&format!("{}/account", server.base)).await;
-    assert_eq!(status, 200);
-    assert!(page.contains("bo@example.com"));
+    let page = browser.get(&format!("{}/account", server.base)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("bo@example.com"));
     assert!(browser.jar.contains_key("__Host-ts_portal"), "a new session cookie");
     assert_ne!(browser.jar.get("__Host-ts_remember_portal"), Some(&remember), "the token rotated");
     server.stop();
@@ -246,10 +188,10 @@ async fn the_test_clock_moves_the_servers_time_only_when_started_with_the_flag()
 
     let server = Server::start_with(&data, &["--test-clock"]);
     let mut browser = Browser::new();
-    browser.login(&server.base, "ida@example.com", false).await;
-    assert_eq!(browser.get(&format!("{}/account", server.base)).await.0, 200);
+    browser.login(&server.base, "", "ida@example.com", false, &[]).await;
+    assert_eq!(browser.get(&format!("{}/account", server.base)).await.status, 200);
     assert_eq!(advance(&server.base).await, 200);
-    let (status, _) = browser.get(&format!("{}/account", server.base)).await;
+    let status = browser.get(&format!("{}/account", server.base)).await.status;
     assert_eq!(status, 303, "an hour and a second idle: the portal session expired on the real server");
     server.stop();
 }

@@ -15,44 +15,16 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use axum::http::Method;
-use common::browser::{Driver, Options, PATIENCE, POLL, browser_available};
+use common::browser::{Driver, Options, PATIENCE, POLL, SessionPost, browser_available, cdp};
 use common::{DemoLogins, PASSWORD, Server, add_user, assert_jar_matches_registry, cookie_registry};
 use fantoccini::elements::Element;
-use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
-use reqwest::Url;
 use serde_json::{Value, json};
 
 const COOKIES_ARTICLE: &str = "What cookies does Tessera use?";
 const PASSWORD_ARTICLE: &str = "How do I change my password?";
 const HELP_ARTICLE: &str = "How do I get help?";
-
-/// A POST to a chromedriver extension endpoint of the current session
-/// (`/session/{id}/{path}`), which fantoccini has no method for.
-#[derive(Debug)]
-struct SessionPost {
-    path: &'static str,
-    body: Value,
-}
-
-impl WebDriverCompatibleCommand for SessionPost {
-    fn endpoint(&self, base: &Url, session: Option<&str>) -> Result<Url, <Url as FromStr>::Err> {
-        base.join(&format!("session/{}/{}", session.expect("a WebDriver session"), self.path))
-    }
-
-    fn method_and_body(&self, _url: &Url) -> (Method, Option<String>) {
-        (Method::POST, Some(self.body.to_string()))
-    }
-}
-
-/// Runs a Chrome DevTools Protocol command in the browser's current tab.
-async fn cdp(client: &Client, cmd: &str, params: Value) -> Value {
-    let post = SessionPost { path: "goog/cdp/execute", body: json!({ "cmd": cmd, "params": params }) };
-    client.issue_cmd(post).await.unwrap_or_else(|e| panic!("CDP {cmd}: {e}"))
-}
 
 /// From now on every request of this tab carries `Sec-GPC: 1`.
 async fn send_global_privacy_control(client: &Client) {
@@ -280,6 +252,19 @@ async fn assert_my_vote_is_yes(client: &Client, when: &str) {
     assert!(present(client, "#my-vote").await, "{when}: the page says how I voted");
 }
 
+/// Opens `article`, votes "yes" and opens it again: the vote shows both
+/// times, and `watch` sees no optional cookie at any step.
+async fn vote_yes_and_come_back(s: &Setup, client: &Client, article: &str, watch: &mut OptionalCookieWatch) {
+    visit(client, &s.url(article)).await;
+    watch.check(client, "opening an article").await;
+    submit(client, "#vote-yes").await;
+    assert_my_vote_is_yes(client, "after voting").await;
+    watch.check(client, "voting").await;
+    visit(client, &s.url(article)).await;
+    assert_my_vote_is_yes(client, "on the next visit of the page").await;
+    watch.check(client, "reloading the article").await;
+}
+
 /// Watches a browser for optional cookies: in its jar and, when the
 /// performance log is on, in every `Set-Cookie` it received.
 struct OptionalCookieWatch {
@@ -487,14 +472,7 @@ async fn refusing_consent_sets_no_optional_cookie_yet_voting_works_for_the_sessi
     submit(&client, "#consent-reject").await;
     assert!(!present(&client, "section.consent").await, "the choice is made");
     watch.check(&client, "refusing").await;
-    visit(&client, &s.url(&article)).await;
-    watch.check(&client, "opening an article").await;
-    submit(&client, "#vote-yes").await;
-    assert_my_vote_is_yes(&client, "after voting").await;
-    watch.check(&client, "voting").await;
-    visit(&client, &s.url(&article)).await;
-    assert_my_vote_is_yes(&client, "on the next visit of the page").await;
-    watch.check(&client, "reloading the article").await;
+    vote_yes_and_come_back(&s, &client, &article, &mut watch).await;
     visit(&client, &s.url("/cookies")).await;
     assert!(text(&client, "#consent-current").await.contains("do not allow optional cookies"));
     watch.check(&client, "the cookie page").await;
@@ -520,14 +498,7 @@ async fn global_privacy_control_sets_no_optional_cookie_yet_voting_works_for_the
     watch.check(&client, "the cookie page").await;
     visit(&client, &s.url("/")).await;
     watch.check(&client, "the home page").await;
-    visit(&client, &s.url(&article)).await;
-    watch.check(&client, "opening an article").await;
-    submit(&client, "#vote-yes").await;
-    assert_my_vote_is_yes(&client, "after voting").await;
-    watch.check(&client, "voting").await;
-    visit(&client, &s.url(&article)).await;
-    assert_my_vote_is_yes(&client, "on the next visit of the page").await;
-    watch.check(&client, "reloading the article").await;
+    vote_yes_and_come_back(&s, &client, &article, &mut watch).await;
     assert!(watch.set_cookies_seen > 0, "the performance log showed no Set-Cookie at all");
     assert_jar_matches_registry(&client, &s.registry).await;
     client.close().await.expect("close");

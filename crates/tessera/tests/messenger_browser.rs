@@ -16,7 +16,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use common::browser::{Driver, Options, PATIENCE, POLL, browser_available, cdp, every_cookie, requested_urls};
+use common::browser::{
+    Driver, Options, PATIENCE, POLL, browser_available, cdp, click, eventually, eventually_within, every_cookie, js,
+    requested_urls, type_into, visit,
+};
 use common::{DemoLogins, Server, assert_jar_matches_registry, assert_storage_matches_registry, cookie_registry};
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use fantoccini::{Client, Locator};
@@ -77,12 +80,7 @@ impl Setup {
 
     /// Moves the server's clock (`--test-clock`).
     async fn advance_clock(&self, seconds: i64) {
-        let res = reqwest::Client::new()
-            .post(self.url(&format!("/__test/clock?advance={seconds}")))
-            .send()
-            .await
-            .expect("POST /__test/clock");
-        assert!(res.status().is_success(), "the test clock moved: {}", res.status());
+        common::advance_clock(&self.base, seconds).await;
     }
 
     /// What the manifest says (fetched as the shop would, without a browser).
@@ -100,65 +98,8 @@ impl Setup {
 }
 
 // ---------------------------------------------------------------------------
-// Waiting and clicking
+// Scripts in the Messenger frame
 // ---------------------------------------------------------------------------
-
-/// Polls until `check` holds (or fails the test after [`PATIENCE`]).
-async fn eventually<F, Fut>(what: &str, check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    eventually_within(what, PATIENCE, check).await;
-}
-
-/// Polls until `check` holds, for at most `limit`; returns how long it took.
-async fn eventually_within<F, Fut>(what: &str, limit: Duration, mut check: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if check().await {
-            return start.elapsed();
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    panic!("waited {limit:?} in vain for {what}");
-}
-
-async fn visit(client: &Client, url: &str) {
-    client.enter_parent_frame().await.ok();
-    client.goto(url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
-}
-
-/// Clicks `locator` once it is there. Finds it again when it was redrawn
-/// between the find and the click (the console redraws its queue on every
-/// change).
-async fn click(client: &Client, locator: Locator<'_>) {
-    let start = Instant::now();
-    loop {
-        let error = match client.find(locator).await {
-            Ok(element) => match element.click().await {
-                Ok(()) => return,
-                Err(e) => e.to_string(),
-            },
-            Err(e) => e.to_string(),
-        };
-        assert!(start.elapsed() < PATIENCE, "could not click {locator:?}: {error}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) {
-    let field = client.wait().at_most(PATIENCE).for_element(Locator::Css(css)).await.expect("the field");
-    field.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
-}
-
-async fn js(client: &Client, script: &str, args: Vec<Value>) -> Value {
-    client.execute(script, args).await.unwrap_or_else(|e| panic!("script {script:?}: {e}"))
-}
 
 /// Runs `script` inside the Messenger frame (the page's only iframe);
 /// `Null` when there is no frame document to run it in.

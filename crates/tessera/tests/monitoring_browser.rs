@@ -31,7 +31,9 @@ mod common;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use common::browser::{Driver, Options, PATIENCE, POLL, browser_available, cdp, every_cookie};
+use common::browser::{
+    Driver, Options, PATIENCE, POLL, browser_available, cdp, click, eventually, every_cookie, js, type_into, visit,
+};
 use common::{
     PASSWORD, Server, add_user, assert_jar_matches_registry, assert_storage_matches_registry, cookie_registry,
     declaration,
@@ -124,12 +126,7 @@ impl Setup {
 
     /// Moves the server's clock (`--test-clock`).
     async fn advance_clock(&self, seconds: i64) {
-        let res = reqwest::Client::new()
-            .post(self.url(&format!("/__test/clock?advance={seconds}")))
-            .send()
-            .await
-            .expect("POST /__test/clock");
-        assert!(res.status().is_success(), "the test clock moved: {}", res.status());
+        common::advance_clock(&self.server.base, seconds).await;
     }
 }
 
@@ -200,56 +197,6 @@ fn allow_third_party_cookies(profile: &std::path::Path) {
     std::fs::create_dir_all(&dir).expect("the profile's directory");
     let prefs = json!({ "profile": { "cookie_controls_mode": 0, "block_third_party_cookies": false } });
     std::fs::write(dir.join("Preferences"), prefs.to_string()).expect("the profile's preferences");
-}
-
-// ---------------------------------------------------------------------------
-// Waiting, clicking, scripts
-// ---------------------------------------------------------------------------
-
-/// Polls until `check` holds (or fails the test after [`PATIENCE`]).
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while start.elapsed() < PATIENCE {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    panic!("waited {PATIENCE:?} in vain for {what}");
-}
-
-async fn visit(client: &Client, url: &str) {
-    client.enter_parent_frame().await.ok();
-    client.goto(url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
-}
-
-/// Clicks `locator` once it is there.
-async fn click(client: &Client, locator: Locator<'_>) {
-    let start = Instant::now();
-    loop {
-        let error = match client.find(locator).await {
-            Ok(element) => match element.click().await {
-                Ok(()) => return,
-                Err(e) => e.to_string(),
-            },
-            Err(e) => e.to_string(),
-        };
-        assert!(start.elapsed() < PATIENCE, "could not click {locator:?}: {error}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) {
-    let field = client.wait().at_most(PATIENCE).for_element(Locator::Css(css)).await.expect("the field");
-    field.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
-}
-
-async fn js(client: &Client, script: &str, args: Vec<Value>) -> Value {
-    client.execute(script, args).await.unwrap_or_else(|e| panic!("script {script:?}: {e}"))
 }
 
 // ---------------------------------------------------------------------------

@@ -9,11 +9,11 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{BIN, PASSWORD, Server, add_user};
+use common::http::Browser;
+use common::{BIN, Server, add_user};
 use tessera_core::{Language, SiteId, Timestamp, VisitorToken};
 use tessera_store::{
     Author, ChatOwner, ConversationStore, KnowledgeBaseStore, NewConversation, PersonStore, RememberStore, SiteStore,
@@ -24,60 +24,6 @@ use tessera_store_sqlite::SqliteStore;
 
 const REMEMBER: &str = "__Host-ts_remember_portal";
 const SESSION: &str = "__Host-ts_portal";
-
-/// A minimal browser: a cookie jar and no automatic redirects.
-struct Browser {
-    http: reqwest::Client,
-    jar: HashMap<String, String>,
-}
-
-impl Browser {
-    fn new() -> Self {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { http, jar: HashMap::new() }
-    }
-
-    fn absorb(&mut self, res: &reqwest::Response) {
-        for value in res.headers().get_all("set-cookie") {
-            let text = value.to_str().expect("ASCII Set-Cookie");
-            let (pair, attrs) = text.split_once(';').unwrap_or((text, ""));
-            let (name, value) = pair.split_once('=').expect("name=value");
-            if attrs.contains("Max-Age=0") {
-                self.jar.remove(name);
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-    }
-
-    async fn get(&mut self, url: &str) -> (u16, String) {
-        let res = self.http.get(url).header("cookie", self.cookie_header()).send().await.expect("GET");
-        self.absorb(&res);
-        (res.status().as_u16(), res.text().await.expect("body"))
-    }
-
-    async fn login_remembered(&mut self, base: &str, email: &str) {
-        let (status, page) = self.get(&format!("{base}/login")).await;
-        assert_eq!(status, 200);
-        let start = page.find("name=\"_csrf\" value=\"").expect("a CSRF field") + 20;
-        let csrf = page[start..].split('"').next().expect("closing quote").to_owned();
-        let form = [("_csrf", csrf.as_str()), ("email", email), ("password", PASSWORD), ("remember", "on")];
-        let res = self
-            .http
-            .post(format!("{base}/login"))
-            .header("cookie", self.cookie_header())
-            .form(&form)
-            .send()
-            .await
-            .expect("POST");
-        self.absorb(&res);
-        assert_eq!(res.status().as_u16(), 303, "login redirects");
-    }
-}
 
 fn run(args: &[&str], data: &Path) -> (bool, String, String) {
     let out = Command::new(BIN).args(args).arg("--data").arg(data).output().expect("run tessera");
@@ -102,7 +48,7 @@ async fn an_embedded_install_moves_to_postgres_and_remember_me_logs_the_browser_
     assert!(add_user(&data, "ann@example.com", "user").status.success());
     let server = Server::start_with(&data, &["--demo"]);
     let mut before = Browser::new();
-    before.login_remembered(&server.base, "ann@example.com").await;
+    before.login(&server.base, "", "ann@example.com", true, &[]).await;
     let remember = before.jar.get(REMEMBER).cloned().expect("a remember-me cookie");
     let session = before.jar.get(SESSION).cloned().expect("a session cookie");
     server.stop();
@@ -141,21 +87,21 @@ async fn an_embedded_install_moves_to_postgres_and_remember_me_logs_the_browser_
     let server = Server::start_with(&data, &["--database", &url]);
     let mut kept_session = Browser::new();
     kept_session.jar.insert(SESSION.to_owned(), session);
-    let (status, page) = kept_session.get(&format!("{}/account", server.base)).await;
-    assert_eq!(status, 200, "the session moved too");
-    assert!(page.contains("ann@example.com"));
+    let page = kept_session.get(&format!("{}/account", server.base)).await;
+    assert_eq!(page.status, 200, "the session moved too");
+    assert!(page.body.contains("ann@example.com"));
 
     let mut restarted = Browser::new();
     restarted.jar.insert(REMEMBER.to_owned(), remember.clone());
-    let (status, page) = restarted.get(&format!("{}/account", server.base)).await;
-    assert_eq!(status, 200, "remember-me logs the browser in on PostgreSQL");
-    assert!(page.contains("ann@example.com"));
+    let page = restarted.get(&format!("{}/account", server.base)).await;
+    assert_eq!(page.status, 200, "remember-me logs the browser in on PostgreSQL");
+    assert!(page.body.contains("ann@example.com"));
     assert!(restarted.jar.contains_key(SESSION), "a new session was issued");
     assert_ne!(restarted.jar.get(REMEMBER), Some(&remember), "the remember-me token rotated");
 
-    let (status, page) = Browser::new().get(&format!("{}/search?q=password", server.base)).await;
-    assert_eq!(status, 200);
-    assert!(page.contains("How do I change my password?"), "the search index was rebuilt");
+    let page = Browser::new().get(&format!("{}/search?q=password", server.base)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("How do I change my password?"), "the search index was rebuilt");
     server.stop();
 
     // 4. Everything else is there, and sequences go on after the imported rows.

@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
-use serde_json::json;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
 
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -196,6 +196,70 @@ impl Drop for Driver {
 }
 
 // ---------------------------------------------------------------------------
+// Waiting, clicking, scripts
+// ---------------------------------------------------------------------------
+
+/// Polls until `check` holds (or fails the test after [`PATIENCE`]).
+pub async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    eventually_within(what, PATIENCE, check).await;
+}
+
+/// Polls until `check` holds, for at most `limit`; returns how long it took.
+pub async fn eventually_within<F, Fut>(what: &str, limit: Duration, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if check().await {
+            return start.elapsed();
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    panic!("waited {limit:?} in vain for {what}");
+}
+
+/// Opens `url` in the tab (leaving the frame the test was in, if any).
+pub async fn visit(client: &Client, url: &str) {
+    client.enter_parent_frame().await.ok();
+    client.goto(url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
+}
+
+/// Clicks `locator` once it is there. Finds it again when it was redrawn
+/// between the find and the click (the console redraws its queue on every
+/// change).
+pub async fn click(client: &Client, locator: Locator<'_>) {
+    let start = Instant::now();
+    loop {
+        let error = match client.find(locator).await {
+            Ok(element) => match element.click().await {
+                Ok(()) => return,
+                Err(e) => e.to_string(),
+            },
+            Err(e) => e.to_string(),
+        };
+        assert!(start.elapsed() < PATIENCE, "could not click {locator:?}: {error}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Types `text` into the field `css` once it is there (after what it holds).
+pub async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = client.wait().at_most(PATIENCE).for_element(Locator::Css(css)).await.expect("the field");
+    field.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+/// Runs `script` in the current document; fails the test if it throws.
+pub async fn js(client: &Client, script: &str, args: Vec<Value>) -> Value {
+    client.execute(script, args).await.unwrap_or_else(|e| panic!("script {script:?}: {e}"))
+}
+
+// ---------------------------------------------------------------------------
 // Chrome DevTools, through chromedriver
 // ---------------------------------------------------------------------------
 
@@ -270,19 +334,7 @@ impl super::Server {
         assert!(!extra.contains(&"--demo"), "start_at does not read the demo banner");
         // The old process's port may take a moment to be free: try again.
         for _ in 0..50 {
-            let mut child = Command::new(super::BIN)
-                .args(["serve", "--data"])
-                .arg(data)
-                .args(["--bind", bind])
-                .args(extra)
-                .env("TESSERA_PASSWORD__ARGON2_MEMORY_KIB", "256")
-                .env("TESSERA_PASSWORD__ARGON2_ITERATIONS", "1")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start tessera serve");
-            let stdout = child.stdout.take().expect("piped stdout");
-            let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+            let (mut child, mut lines) = super::spawn_serve(data, bind, extra);
             let Some(Ok(first)) = lines.next() else {
                 let _ = child.wait();
                 std::thread::sleep(Duration::from_millis(100));

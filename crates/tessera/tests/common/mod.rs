@@ -3,13 +3,31 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod http;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Lines, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 pub const PASSWORD: &str = "correct horse battery";
+
+/// A `tessera` command with cheap password hashing (tests log in a lot).
+pub fn tessera() -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env("TESSERA_PASSWORD__ARGON2_MEMORY_KIB", "256").env("TESSERA_PASSWORD__ARGON2_ITERATIONS", "1");
+    cmd
+}
+
+/// Moves the clock of the server at `base` (started with `--test-clock`).
+pub async fn advance_clock(base: &str, seconds: i64) {
+    let res = reqwest::Client::new()
+        .post(format!("{base}/__test/clock?advance={seconds}"))
+        .send()
+        .await
+        .expect("POST /__test/clock");
+    assert!(res.status().is_success(), "the test clock moved: {}", res.status());
+}
 
 /// A running server; stopped (SIGTERM) on drop.
 pub struct Server {
@@ -39,6 +57,22 @@ fn banner_field<'a>(line: &'a str, label: &str) -> &'a str {
     rest.split_whitespace().next().unwrap_or_else(|| panic!("nothing after {label:?} in {line:?}"))
 }
 
+/// `tessera serve` on `data` and `bind` with `extra` arguments, its stderr
+/// dropped; returns it and the lines of its stdout (the banner first).
+fn spawn_serve(data: &Path, bind: &str, extra: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>) {
+    let mut child = tessera()
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--bind", bind])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tessera serve");
+    let stdout = child.stdout.take().expect("piped stdout");
+    (child, BufReader::new(stdout).lines())
+}
+
 impl Server {
     pub fn start(data: &Path) -> Self {
         Self::start_with(data, &[])
@@ -46,19 +80,7 @@ impl Server {
 
     /// Starts the server with extra `serve` arguments.
     pub fn start_with(data: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--data"])
-            .arg(data)
-            .args(["--bind", "127.0.0.1:0"])
-            .args(extra)
-            .env("TESSERA_PASSWORD__ARGON2_MEMORY_KIB", "256")
-            .env("TESSERA_PASSWORD__ARGON2_ITERATIONS", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tessera serve");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
+        let (child, mut lines) = spawn_serve(data, "127.0.0.1:0", extra);
         let first = lines.next().expect("a banner line").expect("readable banner");
         let base = first.rsplit(' ').next().expect("address at the end of the banner").to_owned();
         assert!(base.starts_with("http://127.0.0.1:"), "banner: {first}");
@@ -123,12 +145,10 @@ impl Drop for Server {
 }
 
 pub fn add_user(data: &Path, email: &str, role: &str) -> std::process::Output {
-    let mut child = Command::new(BIN)
+    let mut child = tessera()
         .args(["user", "add", "--data"])
         .arg(data)
         .args(["--email", email, "--role", role, "--password-stdin"])
-        .env("TESSERA_PASSWORD__ARGON2_MEMORY_KIB", "256")
-        .env("TESSERA_PASSWORD__ARGON2_ITERATIONS", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
