@@ -10,61 +10,22 @@
 //! UPDATEs whose WHERE clause is the expected state.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use tessera_core::{ConversationId, MessageId, PersonId, SiteId, Timestamp};
 use tessera_store::{
     Appended, Author, ChatMessage, ChatOwner, Conversation, ConversationStatus, ConversationStore, NewConversation,
     StoreError, StoreResult,
 };
+use tessera_store_sql::param::{author_columns, seq_param, site_param};
+use tessera_store_sql::value::seq_from;
+use tessera_store_sql::{backend, conflict_or_backend, record};
 
-use crate::convert::{
-    author, author_columns, conversation_id, conversation_status, count64, get, message_id, opt_person_id,
-    opt_visitor_id, site_id, site_param, timestamp,
-};
-use crate::{PostgresStore, backend, conflict_or_backend};
+use crate::PostgresStore;
 
 const SELECT_CONVERSATION: &str = "SELECT id, site_id, visitor_id, verified_user, visitor_name, visitor_email, \
                                    status, agent_id, last_seq, created_at, updated_at FROM conversations";
 
 const SELECT_MESSAGE: &str =
     "SELECT id, conversation_id, seq, author_kind, author_id, body, client_key, created_at FROM messages";
-
-fn conversation_from_row(row: &PgRow) -> StoreResult<Conversation> {
-    Ok(Conversation {
-        id: conversation_id(row, "id")?,
-        site_id: site_id(row, "site_id")?,
-        owner: ChatOwner { visitor: opt_visitor_id(row, "visitor_id")?, verified_user: get(row, "verified_user")? },
-        visitor_name: get(row, "visitor_name")?,
-        visitor_email: get(row, "visitor_email")?,
-        status: conversation_status(row, "status")?,
-        agent_id: opt_person_id(row, "agent_id")?,
-        last_seq: count64(row, "last_seq")?,
-        created_at: timestamp(row, "created_at")?,
-        updated_at: timestamp(row, "updated_at")?,
-    })
-}
-
-fn message_from_row(row: &PgRow) -> StoreResult<ChatMessage> {
-    Ok(ChatMessage {
-        id: message_id(row, "id")?,
-        conversation_id: conversation_id(row, "conversation_id")?,
-        seq: count64(row, "seq")?,
-        author: author(row, "author_kind", "author_id")?,
-        body: get(row, "body")?,
-        client_key: get(row, "client_key")?,
-        created_at: timestamp(row, "created_at")?,
-    })
-}
-
-/// Sequence numbers are `u64` in the domain and signed in SQL; one past
-/// `i64::MAX` cannot exist, so clamping keeps "after" queries exact.
-fn seq_param(seq: u64) -> i64 {
-    i64::try_from(seq).unwrap_or(i64::MAX)
-}
-
-fn seq_from(n: i64) -> StoreResult<u64> {
-    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("last_seq {n} is out of range")))
-}
 
 #[async_trait]
 impl ConversationStore for PostgresStore {
@@ -110,7 +71,7 @@ impl ConversationStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(conversation_from_row).transpose()
+        row.as_ref().map(record::conversation).transpose()
     }
 
     async fn conversations_of(&self, site: SiteId, owner: &ChatOwner) -> StoreResult<Vec<Conversation>> {
@@ -125,7 +86,7 @@ impl ConversationStore for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter().map(conversation_from_row).collect()
+        rows.iter().map(record::conversation).collect()
     }
 
     async fn open_conversations(&self, site: SiteId) -> StoreResult<Vec<Conversation>> {
@@ -136,7 +97,7 @@ impl ConversationStore for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter().map(conversation_from_row).collect()
+        rows.iter().map(record::conversation).collect()
     }
 
     // The UPDATE that takes the number comes first and locks the
@@ -175,7 +136,7 @@ impl ConversationStore for PostgresStore {
                 .map_err(backend)?;
             if let Some(row) = earlier {
                 tx.rollback().await.map_err(backend)?;
-                return Ok(Some(Appended { message: message_from_row(&row)?, created: false }));
+                return Ok(Some(Appended { message: record::message(&row)?, created: false }));
             }
         }
         let Some(seq) = seq else {
@@ -226,7 +187,7 @@ impl ConversationStore for PostgresStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(backend)?;
-        rows.iter().map(message_from_row).collect()
+        rows.iter().map(record::message).collect()
     }
 
     // One statement, so of two agents racing for a conversation exactly one
