@@ -9,7 +9,7 @@ use tessera_core::{ArticleId, CommentId, PersonId, SiteId, Timestamp};
 use tessera_store::{Actor, Comment, CommentStatus, EngagementStore, NewComment, StoreError, StoreResult, VoteTotals};
 use tessera_store_sql::param::site_param;
 use tessera_store_sql::value::count64;
-use tessera_store_sql::{backend, record};
+use tessera_store_sql::{backend, created, record};
 
 use crate::PostgresStore;
 use crate::visitors::lock_person;
@@ -116,12 +116,11 @@ impl EngagementStore for PostgresStore {
         .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(VoteTotals { helpful: count64(&row, "helpful")?, not_helpful: count64(&row, "not_helpful")? })
+        record::vote_totals(&row)
     }
 
     // INSERT ... SELECT from the article: no row means it is not on that site.
     async fn add_comment(&self, new: &NewComment, now: Timestamp) -> StoreResult<Comment> {
-        let status = CommentStatus::Pending;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO comments
                  (site_id, article_id, visitor_id, person_id, author_name, body, status, created_at, seq)
@@ -132,7 +131,7 @@ impl EngagementStore for PostgresStore {
         .bind(new.author.person.map(PersonId::get))
         .bind(&new.author_name)
         .bind(&new.body)
-        .bind(status.as_str())
+        .bind(CommentStatus::Pending.as_str())
         .bind(now.unix())
         .bind(new.article_id.get())
         .bind(site_param(new.site_id))
@@ -140,18 +139,7 @@ impl EngagementStore for PostgresStore {
         .await
         .map_err(backend)?;
         let id = id.ok_or(StoreError::Conflict("article"))?;
-        Ok(Comment {
-            id: CommentId::new(id),
-            site_id: new.site_id,
-            article_id: new.article_id,
-            author: new.author,
-            author_name: new.author_name.clone(),
-            body: new.body.clone(),
-            status,
-            created_at: now,
-            moderated_at: None,
-            moderated_by: None,
-        })
+        Ok(created::comment(CommentId::new(id), new, now))
     }
 
     async fn comments(&self, article: ArticleId, viewer: Actor) -> StoreResult<Vec<Comment>> {

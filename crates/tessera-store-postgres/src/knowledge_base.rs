@@ -8,7 +8,7 @@ use tessera_store::{
     Article, ArticleStatus, Category, CategoryName, KnowledgeBaseStore, SearchHit, StoreError, StoreResult, Translation,
 };
 use tessera_store_sql::param::site_param;
-use tessera_store_sql::{backend, conflict_or_backend, record};
+use tessera_store_sql::{backend, conflict_or_backend, created, record};
 
 use crate::PostgresStore;
 use crate::search::reindex;
@@ -65,9 +65,7 @@ impl KnowledgeBaseStore for PostgresStore {
             .map_err(conflict_or_backend("category name language"))?;
         }
         tx.commit().await.map_err(backend)?;
-        let mut names = names.to_vec();
-        names.sort_by(|a, b| a.language.as_str().cmp(b.language.as_str()));
-        Ok(Category { id: CategoryId::new(id), site_id: site, parent_id: parent, position, names })
+        Ok(created::category(CategoryId::new(id), site, parent, position, names))
     }
 
     async fn categories(&self, site: SiteId) -> StoreResult<Vec<Category>> {

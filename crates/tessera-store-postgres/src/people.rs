@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tessera_core::{Email, PersonId, Role, SiteId, Timestamp};
 use tessera_store::{NewPerson, Person, PersonStore, StoreResult};
 use tessera_store_sql::param::site_param;
-use tessera_store_sql::{backend, conflict_or_backend, record};
+use tessera_store_sql::{backend, conflict_or_backend, created, record};
 
 use crate::PostgresStore;
 
@@ -40,17 +40,7 @@ impl PersonStore for PostgresStore {
         .fetch_one(&self.pool)
         .await
         .map_err(conflict_or_backend("a person with this email already exists on this site"))?;
-        Ok(Person {
-            id: PersonId::new(id),
-            site_id: new.site_id,
-            email: new.email.clone(),
-            name: new.name.clone(),
-            role: new.role,
-            password_hash: new.password_hash.clone(),
-            disabled: false,
-            created_at: now,
-            updated_at: now,
-        })
+        Ok(created::person(PersonId::new(id), new, now))
     }
 
     async fn person(&self, id: PersonId) -> StoreResult<Option<Person>> {

@@ -1,22 +1,16 @@
 //! Server-side sessions, keyed by the SHA-256 of the cookie's token.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder};
 use tessera_core::{Interface, PersonId, SiteId, Timestamp, TokenHash};
 use tessera_store::{SessionRecord, SessionStore, StoreResult};
 use tessera_store_sql::param::site_param;
-use tessera_store_sql::value::token_hash;
 use tessera_store_sql::{backend, conflict_or_backend, record};
 
 use crate::PostgresStore;
 
 const SELECT: &str = "SELECT id_hash, person_id, site_id, interface, created_at, last_seen_at, expires_at, \
                       restored, remember_selector, ip, user_agent FROM sessions";
-
-fn hashes_from_rows(rows: &[PgRow]) -> StoreResult<Vec<TokenHash>> {
-    rows.iter().map(|row| token_hash(row, "id_hash")).collect()
-}
 
 #[async_trait]
 impl SessionStore for PostgresStore {
@@ -113,7 +107,7 @@ impl SessionStore for PostgresStore {
         }
         sql.push(" ORDER BY id_hash FOR UPDATE) RETURNING id_hash");
         let rows = sql.build().fetch_all(&self.pool).await.map_err(backend)?;
-        hashes_from_rows(&rows)
+        record::session_hashes(&rows)
     }
 
     async fn sessions_of_person(&self, person: PersonId) -> StoreResult<Vec<SessionRecord>> {
@@ -153,6 +147,6 @@ impl SessionStore for PostgresStore {
         }
         sql.push(" ORDER BY id_hash FOR UPDATE) RETURNING id_hash");
         let rows = sql.build().fetch_all(&self.pool).await.map_err(backend)?;
-        hashes_from_rows(&rows)
+        record::session_hashes(&rows)
     }
 }

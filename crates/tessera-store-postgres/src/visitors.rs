@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use tessera_core::{PersonId, SiteId, Timestamp, TokenHash, VisitorId};
 use tessera_store::{Activity, ConsentRecord, PageView, StoreResult, Visitor, VisitorStore};
 use tessera_store_sql::param::site_param;
-use tessera_store_sql::{backend, conflict_or_backend, record};
+use tessera_store_sql::{backend, conflict_or_backend, created, record};
 
 use crate::PostgresStore;
 
@@ -73,14 +73,7 @@ impl VisitorStore for PostgresStore {
         .fetch_one(&self.pool)
         .await
         .map_err(conflict_or_backend("visitor token"))?;
-        Ok(Visitor {
-            id: VisitorId::new(id),
-            site_id: site,
-            person_id: None,
-            persistent,
-            created_at: now,
-            last_seen_at: now,
-        })
+        Ok(created::visitor(VisitorId::new(id), site, persistent, now))
     }
 
     async fn visitor_by_token(&self, token: &TokenHash) -> StoreResult<Option<Visitor>> {

@@ -14,12 +14,14 @@
 //! - [`record`]: one row (and, for sites, categories and articles, the rows
 //!   of their parts) into a record. The column names are the schema's, the
 //!   same in both backends.
+//! - [`created`]: the record an `INSERT` stands for, from its input and new ID.
 //! - [`param`]: domain values as the statements bind them, and the pure parts
 //!   of batched writes.
 //!
 //! [`backend`] and [`conflict_or_backend`] turn sqlx errors into store errors.
 
 mod columns;
+pub mod created;
 pub mod param;
 pub mod record;
 pub mod value;

@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use tessera_core::{ArticleId, CategoryId, HostName, SiteId};
+use tessera_core::{ArticleId, CategoryId, HostName, SiteId, TokenHash};
 use tessera_store::{
     Activity, ActivityKind, Actor, Article, AuditEntry, AuditEvent, Category, CategoryName, ChatMessage, ChatOwner,
     Comment, ConsentRecord, Conversation, MonitorSession, MonitoringSettings, PageEvent, Person, RememberRecord,
     SearchHit, SessionRecord, Site, SiteSettings, StoreError, StoreResult, ThrottleRecord, Translation, Visitor,
+    VoteTotals,
 };
 
 use crate::Columns;
@@ -89,6 +90,11 @@ pub fn session(row: &impl Columns) -> StoreResult<SessionRecord> {
         ip: row.opt_text("ip")?,
         user_agent: row.opt_text("user_agent")?,
     })
+}
+
+/// The `id_hash` of each row, for the sessions a `DELETE … RETURNING id_hash` removed.
+pub fn session_hashes(rows: &[impl Columns]) -> StoreResult<Vec<TokenHash>> {
+    rows.iter().map(|row| token_hash(row, "id_hash")).collect()
 }
 
 /// A remember-me series.
@@ -208,6 +214,11 @@ pub fn articles(rows: &[impl Columns], translation_rows: &[impl Columns]) -> Sto
 /// the backend made it.
 pub fn search_hit(row: &impl Columns, snippet: String) -> StoreResult<SearchHit> {
     Ok(SearchHit { article_id: article_id(row, "article_id")?, title: row.text("title")?, snippet })
+}
+
+/// An article's `helpful` and `not_helpful` vote counts.
+pub fn vote_totals(row: &impl Columns) -> StoreResult<VoteTotals> {
+    Ok(VoteTotals { helpful: count64(row, "helpful")?, not_helpful: count64(row, "not_helpful")? })
 }
 
 pub fn comment(row: &impl Columns) -> StoreResult<Comment> {

@@ -16,7 +16,7 @@ use tessera_store::{
 };
 use tessera_store_sql::param::{author_columns, seq_param, site_param};
 use tessera_store_sql::value::seq_from;
-use tessera_store_sql::{backend, conflict_or_backend, record};
+use tessera_store_sql::{backend, conflict_or_backend, created, record};
 
 use crate::SqliteStore;
 
@@ -33,7 +33,6 @@ impl ConversationStore for SqliteStore {
         if new.owner.visitor.is_none() && new.owner.verified_user.is_none() {
             return Err(StoreError::Conflict("owner"));
         }
-        let status = ConversationStatus::Waiting;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO conversations (site_id, visitor_id, verified_user, visitor_name, visitor_email, status,
                                         agent_id, last_seq, created_at, updated_at)
@@ -44,24 +43,13 @@ impl ConversationStore for SqliteStore {
         .bind(new.owner.verified_user.as_deref())
         .bind(&new.visitor_name)
         .bind(&new.visitor_email)
-        .bind(status.as_str())
+        .bind(ConversationStatus::Waiting.as_str())
         .bind(now.unix())
         .bind(now.unix())
         .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(Conversation {
-            id: ConversationId::new(id),
-            site_id: new.site_id,
-            owner: new.owner.clone(),
-            visitor_name: new.visitor_name.clone(),
-            visitor_email: new.visitor_email.clone(),
-            status,
-            agent_id: None,
-            last_seq: 0,
-            created_at: now,
-            updated_at: now,
-        })
+        Ok(created::conversation(ConversationId::new(id), new, now))
     }
 
     async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
@@ -157,15 +145,7 @@ impl ConversationStore for SqliteStore {
         .map_err(conflict_or_backend("message sequence number or client key"))?;
         tx.commit().await.map_err(backend)?;
         Ok(Some(Appended {
-            message: ChatMessage {
-                id: MessageId::new(id),
-                conversation_id: conversation,
-                seq: seq_from(seq)?,
-                author,
-                body: body.to_owned(),
-                client_key: client_key.map(str::to_owned),
-                created_at: now,
-            },
+            message: created::message(MessageId::new(id), conversation, seq_from(seq)?, author, body, client_key, now),
             created: true,
         }))
     }

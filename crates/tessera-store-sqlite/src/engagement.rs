@@ -9,7 +9,7 @@ use tessera_core::{ArticleId, CommentId, PersonId, SiteId, Timestamp};
 use tessera_store::{Actor, Comment, CommentStatus, EngagementStore, NewComment, StoreError, StoreResult, VoteTotals};
 use tessera_store_sql::param::site_param;
 use tessera_store_sql::value::count64;
-use tessera_store_sql::{backend, record};
+use tessera_store_sql::{backend, created, record};
 
 use crate::SqliteStore;
 use crate::visitors::next_activity_seq;
@@ -111,13 +111,12 @@ impl EngagementStore for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(VoteTotals { helpful: count64(&row, "helpful")?, not_helpful: count64(&row, "not_helpful")? })
+        record::vote_totals(&row)
     }
 
     // INSERT ... SELECT from the article: no row means it is not on that site
     // (and the transaction, with the `seq` it took, is rolled back).
     async fn add_comment(&self, new: &NewComment, now: Timestamp) -> StoreResult<Comment> {
-        let status = CommentStatus::Pending;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let seq = next_activity_seq(&mut tx).await?;
         let id: Option<i64> = sqlx::query_scalar(
@@ -129,7 +128,7 @@ impl EngagementStore for SqliteStore {
         .bind(new.author.person.map(PersonId::get))
         .bind(&new.author_name)
         .bind(&new.body)
-        .bind(status.as_str())
+        .bind(CommentStatus::Pending.as_str())
         .bind(now.unix())
         .bind(seq)
         .bind(new.article_id.get())
@@ -139,18 +138,7 @@ impl EngagementStore for SqliteStore {
         .map_err(backend)?;
         let id = id.ok_or(StoreError::Conflict("article"))?;
         tx.commit().await.map_err(backend)?;
-        Ok(Comment {
-            id: CommentId::new(id),
-            site_id: new.site_id,
-            article_id: new.article_id,
-            author: new.author,
-            author_name: new.author_name.clone(),
-            body: new.body.clone(),
-            status,
-            created_at: now,
-            moderated_at: None,
-            moderated_by: None,
-        })
+        Ok(created::comment(CommentId::new(id), new, now))
     }
 
     async fn comments(&self, article: ArticleId, viewer: Actor) -> StoreResult<Vec<Comment>> {
