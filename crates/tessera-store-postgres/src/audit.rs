@@ -1,28 +1,12 @@
 //! The audit log: append-only, read newest first through a filter.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder};
 use tessera_store::{AuditEntry, AuditEvent, AuditFilter, AuditStore, StoreResult};
+use tessera_store_sql::param::site_param;
+use tessera_store_sql::{backend, record};
 
-use crate::convert::{audit_kind, get, opt_interface, opt_person_id, opt_site_id, site_param, timestamp};
-use crate::{PostgresStore, backend};
-
-fn entry_from_row(row: &PgRow) -> StoreResult<AuditEntry> {
-    Ok(AuditEntry {
-        id: get(row, "id")?,
-        event: AuditEvent {
-            at: timestamp(row, "at")?,
-            kind: audit_kind(row, "kind")?,
-            site_id: opt_site_id(row, "site_id")?,
-            person_id: opt_person_id(row, "person_id")?,
-            actor_id: opt_person_id(row, "actor_id")?,
-            interface: opt_interface(row, "interface")?,
-            ip: get(row, "ip")?,
-            detail: get(row, "detail")?,
-        },
-    })
-}
+use crate::PostgresStore;
 
 #[async_trait]
 impl AuditStore for PostgresStore {
@@ -64,6 +48,6 @@ impl AuditStore for PostgresStore {
         // The ID breaks ties between events of the same second: later appended, newer.
         sql.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(i64::from(filter.limit));
         let rows = sql.build().fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter().map(entry_from_row).collect()
+        rows.iter().map(record::audit_entry).collect()
     }
 }

@@ -10,61 +10,22 @@
 //! UPDATEs whose WHERE clause is the expected state.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use tessera_core::{ConversationId, MessageId, PersonId, SiteId, Timestamp};
 use tessera_store::{
     Appended, Author, ChatMessage, ChatOwner, Conversation, ConversationStatus, ConversationStore, NewConversation,
     StoreError, StoreResult,
 };
+use tessera_store_sql::param::{author_columns, seq_param, site_param};
+use tessera_store_sql::value::seq_from;
+use tessera_store_sql::{backend, conflict_or_backend, created, record};
 
-use crate::convert::{
-    author, author_columns, conversation_id, conversation_status, count64, get, message_id, opt_person_id,
-    opt_visitor_id, site_id, site_param, timestamp,
-};
-use crate::{PostgresStore, backend, conflict_or_backend};
+use crate::PostgresStore;
 
 const SELECT_CONVERSATION: &str = "SELECT id, site_id, visitor_id, verified_user, visitor_name, visitor_email, \
                                    status, agent_id, last_seq, created_at, updated_at FROM conversations";
 
 const SELECT_MESSAGE: &str =
     "SELECT id, conversation_id, seq, author_kind, author_id, body, client_key, created_at FROM messages";
-
-fn conversation_from_row(row: &PgRow) -> StoreResult<Conversation> {
-    Ok(Conversation {
-        id: conversation_id(row, "id")?,
-        site_id: site_id(row, "site_id")?,
-        owner: ChatOwner { visitor: opt_visitor_id(row, "visitor_id")?, verified_user: get(row, "verified_user")? },
-        visitor_name: get(row, "visitor_name")?,
-        visitor_email: get(row, "visitor_email")?,
-        status: conversation_status(row, "status")?,
-        agent_id: opt_person_id(row, "agent_id")?,
-        last_seq: count64(row, "last_seq")?,
-        created_at: timestamp(row, "created_at")?,
-        updated_at: timestamp(row, "updated_at")?,
-    })
-}
-
-fn message_from_row(row: &PgRow) -> StoreResult<ChatMessage> {
-    Ok(ChatMessage {
-        id: message_id(row, "id")?,
-        conversation_id: conversation_id(row, "conversation_id")?,
-        seq: count64(row, "seq")?,
-        author: author(row, "author_kind", "author_id")?,
-        body: get(row, "body")?,
-        client_key: get(row, "client_key")?,
-        created_at: timestamp(row, "created_at")?,
-    })
-}
-
-/// Sequence numbers are `u64` in the domain and signed in SQL; one past
-/// `i64::MAX` cannot exist, so clamping keeps "after" queries exact.
-fn seq_param(seq: u64) -> i64 {
-    i64::try_from(seq).unwrap_or(i64::MAX)
-}
-
-fn seq_from(n: i64) -> StoreResult<u64> {
-    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("last_seq {n} is out of range")))
-}
 
 #[async_trait]
 impl ConversationStore for PostgresStore {
@@ -73,7 +34,6 @@ impl ConversationStore for PostgresStore {
         if new.owner.visitor.is_none() && new.owner.verified_user.is_none() {
             return Err(StoreError::Conflict("owner"));
         }
-        let status = ConversationStatus::Waiting;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO conversations (site_id, visitor_id, verified_user, visitor_name, visitor_email, status,
                                         agent_id, last_seq, created_at, updated_at)
@@ -84,24 +44,13 @@ impl ConversationStore for PostgresStore {
         .bind(new.owner.verified_user.as_deref())
         .bind(&new.visitor_name)
         .bind(&new.visitor_email)
-        .bind(status.as_str())
+        .bind(ConversationStatus::Waiting.as_str())
         .bind(now.unix())
         .bind(now.unix())
         .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(Conversation {
-            id: ConversationId::new(id),
-            site_id: new.site_id,
-            owner: new.owner.clone(),
-            visitor_name: new.visitor_name.clone(),
-            visitor_email: new.visitor_email.clone(),
-            status,
-            agent_id: None,
-            last_seq: 0,
-            created_at: now,
-            updated_at: now,
-        })
+        Ok(created::conversation(ConversationId::new(id), new, now))
     }
 
     async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
@@ -110,7 +59,7 @@ impl ConversationStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(conversation_from_row).transpose()
+        row.as_ref().map(record::conversation).transpose()
     }
 
     async fn conversations_of(&self, site: SiteId, owner: &ChatOwner) -> StoreResult<Vec<Conversation>> {
@@ -125,7 +74,7 @@ impl ConversationStore for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter().map(conversation_from_row).collect()
+        rows.iter().map(record::conversation).collect()
     }
 
     async fn open_conversations(&self, site: SiteId) -> StoreResult<Vec<Conversation>> {
@@ -136,7 +85,7 @@ impl ConversationStore for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter().map(conversation_from_row).collect()
+        rows.iter().map(record::conversation).collect()
     }
 
     // The UPDATE that takes the number comes first and locks the
@@ -175,7 +124,7 @@ impl ConversationStore for PostgresStore {
                 .map_err(backend)?;
             if let Some(row) = earlier {
                 tx.rollback().await.map_err(backend)?;
-                return Ok(Some(Appended { message: message_from_row(&row)?, created: false }));
+                return Ok(Some(Appended { message: record::message(&row)?, created: false }));
             }
         }
         let Some(seq) = seq else {
@@ -199,15 +148,7 @@ impl ConversationStore for PostgresStore {
         .map_err(conflict_or_backend("message sequence number or client key"))?;
         tx.commit().await.map_err(backend)?;
         Ok(Some(Appended {
-            message: ChatMessage {
-                id: MessageId::new(id),
-                conversation_id: conversation,
-                seq: seq_from(seq)?,
-                author,
-                body: body.to_owned(),
-                client_key: client_key.map(str::to_owned),
-                created_at: now,
-            },
+            message: created::message(MessageId::new(id), conversation, seq_from(seq)?, author, body, client_key, now),
             created: true,
         }))
     }
@@ -226,7 +167,7 @@ impl ConversationStore for PostgresStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(backend)?;
-        rows.iter().map(message_from_row).collect()
+        rows.iter().map(record::message).collect()
     }
 
     // One statement, so of two agents racing for a conversation exactly one

@@ -23,12 +23,12 @@
 //!
 //! One module per store trait, as in the SQLite backend: `sites`, `people`,
 //! `sessions`, `remember`, `throttle`, `audit`, `knowledge_base` (with
-//! `search`), `engagement`, `visitors`, `chat`, `monitor`; `convert` turns
-//! row values back into domain types.
+//! `search`), `engagement`, `visitors`, `chat`, `monitor`. Rows become records
+//! (and stored values are validated) in `tessera-store-sql`, shared with the
+//! SQLite backend; the statements and their locking are this crate's.
 
 mod audit;
 mod chat;
-mod convert;
 mod engagement;
 pub mod import;
 mod knowledge_base;
@@ -153,19 +153,5 @@ impl PostgresStore {
     /// Closes every connection (waiting for those in use to be returned).
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// Any sqlx failure that is not a broken rule: I/O, connection, bad SQL.
-pub(crate) fn backend(error: sqlx::Error) -> StoreError {
-    StoreError::Backend(Box::new(error))
-}
-
-/// For inserts: a unique violation becomes [`StoreError::Conflict`] with
-/// `what` as its message; anything else is a backend error.
-pub(crate) fn conflict_or_backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |error| match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
-        _ => backend(error),
     }
 }

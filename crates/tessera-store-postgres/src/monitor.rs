@@ -1,16 +1,15 @@
 //! Visitor monitoring: visits (`monitor_sessions`) and the tag's page views
 //! (`page_events`), written in batches by the ingestion pipeline.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use sqlx::PgConnection;
-use sqlx::postgres::PgRow;
 use tessera_core::{MonitorSessionId, SiteId, Timestamp, TokenHash, VisitorId};
 use tessera_store::{MonitorSession, MonitorStore, NewMonitorSession, PageEvent, StoreResult, Visitor};
+use tessera_store_sql::param::{site_param, visit_moves};
+use tessera_store_sql::value::count64;
+use tessera_store_sql::{backend, conflict_or_backend, record};
 
-use crate::convert::{count, count64, get, opt_visitor_id, site_id, site_param, timestamp, visitor_id};
-use crate::{PostgresStore, backend, conflict_or_backend};
+use crate::PostgresStore;
 
 const SELECT: &str = "SELECT id, site_id, visitor_id, started_at, last_seen_at, previous_visit_at, visit_number, \
                       current_url, current_title FROM monitor_sessions";
@@ -20,34 +19,6 @@ const SELECT: &str = "SELECT id, site_id, visitor_id, started_at, last_seen_at, 
 /// it, is the same whatever the batch size; chunks only bound the size of
 /// one message to the server.
 const EVENTS_PER_INSERT: usize = 4096;
-
-fn session_from_row(row: &PgRow) -> StoreResult<MonitorSession> {
-    Ok(MonitorSession {
-        id: MonitorSessionId::new(get(row, "id")?),
-        site_id: site_id(row, "site_id")?,
-        visitor_id: visitor_id(row, "visitor_id")?,
-        started_at: timestamp(row, "started_at")?,
-        last_seen_at: timestamp(row, "last_seen_at")?,
-        previous_visit_at: get::<Option<i64>>(row, "previous_visit_at")?.map(Timestamp::from_unix),
-        visit_number: count(row, "visit_number")?,
-        current_url: get(row, "current_url")?,
-        current_title: get(row, "current_title")?,
-    })
-}
-
-fn event_from_row(row: &PgRow) -> StoreResult<PageEvent> {
-    Ok(PageEvent {
-        site_id: site_id(row, "site_id")?,
-        visitor_id: opt_visitor_id(row, "visitor_id")?,
-        session_id: get::<Option<i64>>(row, "session_id")?.map(MonitorSessionId::new),
-        tab: get(row, "tab")?,
-        url: get(row, "url")?,
-        title: get(row, "title")?,
-        referrer: get(row, "referrer")?,
-        ip: get(row, "ip")?,
-        at: timestamp(row, "at")?,
-    })
-}
 
 impl PostgresStore {
     /// Visits matching `condition` (with `$1`… bound from `binds`), the
@@ -59,7 +30,7 @@ impl PostgresStore {
             query = query.bind(*b);
         }
         let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter().map(session_from_row).collect()
+        rows.iter().map(record::monitor_session).collect()
     }
 }
 
@@ -98,7 +69,7 @@ impl MonitorStore for PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        row.as_ref().map(crate::visitors::visitor_from_row).transpose()
+        row.as_ref().map(record::visitor).transpose()
     }
 
     async fn drop_visitor_token(&self, token: &TokenHash) -> StoreResult<bool> {
@@ -117,7 +88,7 @@ impl MonitorStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(session_from_row).transpose()
+        row.as_ref().map(record::monitor_session).transpose()
     }
 
     async fn start_monitor_session(&self, new: &NewMonitorSession<'_>) -> StoreResult<MonitorSession> {
@@ -147,7 +118,7 @@ impl MonitorStore for PostgresStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(conflict_or_backend("monitor session"))?;
-        let session = session_from_row(&row)?;
+        let session = record::monitor_session(&row)?;
         tx.commit().await.map_err(backend)?;
         Ok(session)
     }
@@ -156,18 +127,7 @@ impl MonitorStore for PostgresStore {
         if events.is_empty() {
             return Ok(());
         }
-        // Each visit moves once, to its latest event in the batch (the later
-        // of equal times: events are in arrival order).
-        let mut latest: HashMap<i64, &PageEvent> = HashMap::new();
-        for e in events {
-            let Some(session) = e.session_id else { continue };
-            let slot = latest.entry(session.get()).or_insert(e);
-            if slot.at <= e.at {
-                *slot = e;
-            }
-        }
-        let mut moves: Vec<(i64, &PageEvent)> = latest.into_iter().collect();
-        moves.sort_unstable_by_key(|(id, _)| *id);
+        let moves = visit_moves(events);
 
         let mut tx = self.pool.begin().await.map_err(backend)?;
         if !moves.is_empty() {
@@ -256,7 +216,7 @@ impl MonitorStore for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter().map(event_from_row).collect()
+        rows.iter().map(record::page_event).collect()
     }
 
     async fn anonymous_page_events(&self, site: SiteId, since: Timestamp) -> StoreResult<u64> {

@@ -1,29 +1,15 @@
 //! People: users, agents and admins of one site, unique by email per site.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use tessera_core::{Email, PersonId, Role, SiteId, Timestamp};
 use tessera_store::{NewPerson, Person, PersonStore, StoreResult};
+use tessera_store_sql::param::site_param;
+use tessera_store_sql::{backend, conflict_or_backend, created, record};
 
-use crate::convert::{display_name, email, get, person_id, role, site_id, site_param, timestamp};
-use crate::{PostgresStore, backend, conflict_or_backend};
+use crate::PostgresStore;
 
 const SELECT: &str =
     "SELECT id, site_id, email, name, role, password_hash, disabled, created_at, updated_at FROM people";
-
-fn person_from_row(row: &PgRow) -> StoreResult<Person> {
-    Ok(Person {
-        id: person_id(row, "id")?,
-        site_id: site_id(row, "site_id")?,
-        email: email(row, "email")?,
-        name: display_name(row, "name")?,
-        role: role(row, "role")?,
-        password_hash: get(row, "password_hash")?,
-        disabled: get(row, "disabled")?,
-        created_at: timestamp(row, "created_at")?,
-        updated_at: timestamp(row, "updated_at")?,
-    })
-}
 
 impl PostgresStore {
     /// Runs a single-person `UPDATE` whose last placeholder is the person's ID;
@@ -54,17 +40,7 @@ impl PersonStore for PostgresStore {
         .fetch_one(&self.pool)
         .await
         .map_err(conflict_or_backend("a person with this email already exists on this site"))?;
-        Ok(Person {
-            id: PersonId::new(id),
-            site_id: new.site_id,
-            email: new.email.clone(),
-            name: new.name.clone(),
-            role: new.role,
-            password_hash: new.password_hash.clone(),
-            disabled: false,
-            created_at: now,
-            updated_at: now,
-        })
+        Ok(created::person(PersonId::new(id), new, now))
     }
 
     async fn person(&self, id: PersonId) -> StoreResult<Option<Person>> {
@@ -73,7 +49,7 @@ impl PersonStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(person_from_row).transpose()
+        row.as_ref().map(record::person).transpose()
     }
 
     async fn person_by_email(&self, site: SiteId, email: &Email) -> StoreResult<Option<Person>> {
@@ -83,7 +59,7 @@ impl PersonStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(person_from_row).transpose()
+        row.as_ref().map(record::person).transpose()
     }
 
     async fn people(&self, site: SiteId) -> StoreResult<Vec<Person>> {
@@ -92,7 +68,7 @@ impl PersonStore for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        rows.iter().map(person_from_row).collect()
+        rows.iter().map(record::person).collect()
     }
 
     async fn set_password_hash(&self, id: PersonId, phc: &str, now: Timestamp) -> StoreResult<bool> {
@@ -112,7 +88,7 @@ impl PersonStore for PostgresStore {
             .bind(id.get())
             .execute(&self.pool)
             .await
-            .map_err(crate::conflict_or_backend("email already taken on this site"))?;
+            .map_err(conflict_or_backend("email already taken on this site"))?;
         Ok(done.rows_affected() > 0)
     }
 

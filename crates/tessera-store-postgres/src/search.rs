@@ -20,11 +20,12 @@ use std::collections::BTreeMap;
 use sqlx::{PgConnection, Postgres, Transaction};
 use tessera_core::{ArticleId, Language, SiteId};
 use tessera_store::{SearchHit, StoreResult, Translation};
+use tessera_store_sql::param::site_param;
+use tessera_store_sql::{Columns, backend, record};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use crate::convert::{article_id, get, site_param};
-use crate::{PostgresStore, backend};
+use crate::PostgresStore;
 
 /// A longer run of letters is cut to this many characters, in documents and
 /// terms alike (PostgreSQL refuses lexemes over 2 KiB).
@@ -231,12 +232,12 @@ pub(crate) async fn rebuild(conn: &mut PgConnection) -> StoreResult<u64> {
         .await
         .map_err(backend)?;
         let Some(last) = rows.last() else { break };
-        after = (get(last, "article_id")?, get(last, "language")?);
+        after = (last.int("article_id")?, last.text("language")?);
         let (mut ids, mut languages, mut documents) = (Vec::new(), Vec::new(), Vec::new());
         for row in &rows {
-            ids.push(get::<i64>(row, "article_id")?);
-            languages.push(get::<String>(row, "language")?);
-            documents.push(document(&get::<String>(row, "title")?, &get::<String>(row, "body_markdown")?));
+            ids.push(row.int("article_id")?);
+            languages.push(row.text("language")?);
+            documents.push(document(&row.text("title")?, &row.text("body_markdown")?));
         }
         sqlx::query(
             "INSERT INTO article_search (article_id, language, document)
@@ -282,15 +283,7 @@ impl PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                Ok(SearchHit {
-                    article_id: article_id(row, "article_id")?,
-                    title: get(row, "title")?,
-                    snippet: snippet(&get::<String>(row, "body_markdown")?, &phrases),
-                })
-            })
-            .collect()
+        rows.iter().map(|row| record::search_hit(row, snippet(&row.text("body_markdown")?, &phrases))).collect()
     }
 }
 

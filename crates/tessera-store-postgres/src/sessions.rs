@@ -1,36 +1,16 @@
 //! Server-side sessions, keyed by the SHA-256 of the cookie's token.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder};
 use tessera_core::{Interface, PersonId, SiteId, Timestamp, TokenHash};
 use tessera_store::{SessionRecord, SessionStore, StoreResult};
+use tessera_store_sql::param::site_param;
+use tessera_store_sql::{backend, conflict_or_backend, record};
 
-use crate::convert::{get, interface, opt_selector, person_id, site_id, site_param, timestamp, token_hash};
-use crate::{PostgresStore, backend, conflict_or_backend};
+use crate::PostgresStore;
 
 const SELECT: &str = "SELECT id_hash, person_id, site_id, interface, created_at, last_seen_at, expires_at, \
                       restored, remember_selector, ip, user_agent FROM sessions";
-
-fn session_from_row(row: &PgRow) -> StoreResult<SessionRecord> {
-    Ok(SessionRecord {
-        id_hash: token_hash(row, "id_hash")?,
-        person_id: person_id(row, "person_id")?,
-        site_id: site_id(row, "site_id")?,
-        interface: interface(row, "interface")?,
-        created_at: timestamp(row, "created_at")?,
-        last_seen_at: timestamp(row, "last_seen_at")?,
-        expires_at: timestamp(row, "expires_at")?,
-        restored: get(row, "restored")?,
-        remember: opt_selector(row, "remember_selector")?,
-        ip: get(row, "ip")?,
-        user_agent: get(row, "user_agent")?,
-    })
-}
-
-fn hashes_from_rows(rows: &[PgRow]) -> StoreResult<Vec<TokenHash>> {
-    rows.iter().map(|row| token_hash(row, "id_hash")).collect()
-}
 
 #[async_trait]
 impl SessionStore for PostgresStore {
@@ -63,7 +43,7 @@ impl SessionStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(session_from_row).transpose()
+        row.as_ref().map(record::session).transpose()
     }
 
     async fn touch_sessions(&self, touches: &[(TokenHash, Timestamp)]) -> StoreResult<()> {
@@ -127,7 +107,7 @@ impl SessionStore for PostgresStore {
         }
         sql.push(" ORDER BY id_hash FOR UPDATE) RETURNING id_hash");
         let rows = sql.build().fetch_all(&self.pool).await.map_err(backend)?;
-        hashes_from_rows(&rows)
+        record::session_hashes(&rows)
     }
 
     async fn sessions_of_person(&self, person: PersonId) -> StoreResult<Vec<SessionRecord>> {
@@ -136,7 +116,7 @@ impl SessionStore for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        rows.iter().map(session_from_row).collect()
+        rows.iter().map(record::session).collect()
     }
 
     async fn sessions_of_site(&self, site: SiteId, limit: u32) -> StoreResult<Vec<SessionRecord>> {
@@ -146,7 +126,7 @@ impl SessionStore for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        rows.iter().map(session_from_row).collect()
+        rows.iter().map(record::session).collect()
     }
 
     async fn purge_sessions(
@@ -167,6 +147,6 @@ impl SessionStore for PostgresStore {
         }
         sql.push(" ORDER BY id_hash FOR UPDATE) RETURNING id_hash");
         let rows = sql.build().fetch_all(&self.pool).await.map_err(backend)?;
-        hashes_from_rows(&rows)
+        record::session_hashes(&rows)
     }
 }

@@ -3,28 +3,14 @@
 
 use async_trait::async_trait;
 use sqlx::PgConnection;
-use sqlx::postgres::PgRow;
 use tessera_core::{PersonId, SiteId, Timestamp, TokenHash, VisitorId};
-use tessera_store::{Activity, ActivityKind, ConsentRecord, PageView, StoreError, StoreResult, Visitor, VisitorStore};
+use tessera_store::{Activity, ConsentRecord, PageView, StoreResult, Visitor, VisitorStore};
+use tessera_store_sql::param::site_param;
+use tessera_store_sql::{backend, conflict_or_backend, created, record};
 
-use crate::convert::{
-    article_id, comment_id, consent_choice, get, opt_comment_status, opt_person_id, opt_visitor_id, site_id,
-    site_param, timestamp, token_hash, visitor_id,
-};
-use crate::{PostgresStore, backend, conflict_or_backend};
+use crate::PostgresStore;
 
 const SELECT: &str = "SELECT id, site_id, person_id, persistent, created_at, last_seen_at FROM visitors";
-
-pub(crate) fn visitor_from_row(row: &PgRow) -> StoreResult<Visitor> {
-    Ok(Visitor {
-        id: visitor_id(row, "id")?,
-        site_id: site_id(row, "site_id")?,
-        person_id: opt_person_id(row, "person_id")?,
-        persistent: get(row, "persistent")?,
-        created_at: timestamp(row, "created_at")?,
-        last_seen_at: timestamp(row, "last_seen_at")?,
-    })
-}
 
 /// Locks the person's row until the transaction ends: a person's votes and
 /// the linking of their visitors take turns, as they would behind SQLite's
@@ -40,10 +26,10 @@ pub(crate) async fn lock_person(tx: &mut PgConnection, person: PersonId) -> Stor
 }
 
 /// The UNION in [`VisitorStore::activity`] (`$1` the visitor, `$2` its
-/// person); `kind` says which table a line comes from, `seq` orders the
-/// events of one second.
+/// person); `kind` says which table a line comes from (a BIGINT, like every
+/// integer the shared decoders read), `seq` orders the events of one second.
 const ACTIVITY: &str = "
-    SELECT at, seq, visitor_id, person_id, 0 AS kind, id, path, title,
+    SELECT at, seq, visitor_id, person_id, 0::BIGINT AS kind, id, path, title,
            NULL AS article_id, NULL AS helpful, NULL AS status, NULL AS body
     FROM page_views WHERE visitor_id = $1 OR person_id = $2
     UNION ALL
@@ -52,27 +38,6 @@ const ACTIVITY: &str = "
     UNION ALL
     SELECT created_at, seq, visitor_id, person_id, 2, id, NULL, NULL, article_id, NULL, status, body
     FROM comments WHERE visitor_id = $1 OR person_id = $2";
-
-fn activity_from_row(row: &PgRow) -> StoreResult<Activity> {
-    let kind = match get::<i32>(row, "kind")? {
-        0 => ActivityKind::PageView { path: get(row, "path")?, title: get(row, "title")? },
-        1 => ActivityKind::Vote { article_id: article_id(row, "article_id")?, helpful: get(row, "helpful")? },
-        2 => ActivityKind::Comment {
-            article_id: article_id(row, "article_id")?,
-            comment_id: comment_id(row, "id")?,
-            status: opt_comment_status(row, "status")?
-                .ok_or_else(|| StoreError::Corrupt("comment activity without a status".to_owned()))?,
-            body: get(row, "body")?,
-        },
-        n => return Err(StoreError::Corrupt(format!("activity kind {n}"))),
-    };
-    Ok(Activity {
-        at: timestamp(row, "at")?,
-        visitor_id: opt_visitor_id(row, "visitor_id")?,
-        person_id: opt_person_id(row, "person_id")?,
-        kind,
-    })
-}
 
 impl PostgresStore {
     async fn visitors_where(&self, condition: &str, bind: i64, limit: Option<u32>) -> StoreResult<Vec<Visitor>> {
@@ -83,7 +48,7 @@ impl PostgresStore {
             query = query.bind(i64::from(limit));
         }
         let rows = query.fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter().map(visitor_from_row).collect()
+        rows.iter().map(record::visitor).collect()
     }
 }
 
@@ -108,14 +73,7 @@ impl VisitorStore for PostgresStore {
         .fetch_one(&self.pool)
         .await
         .map_err(conflict_or_backend("visitor token"))?;
-        Ok(Visitor {
-            id: VisitorId::new(id),
-            site_id: site,
-            person_id: None,
-            persistent,
-            created_at: now,
-            last_seen_at: now,
-        })
+        Ok(created::visitor(VisitorId::new(id), site, persistent, now))
     }
 
     async fn visitor_by_token(&self, token: &TokenHash) -> StoreResult<Option<Visitor>> {
@@ -124,7 +82,7 @@ impl VisitorStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(visitor_from_row).transpose()
+        row.as_ref().map(record::visitor).transpose()
     }
 
     async fn visitor(&self, id: VisitorId) -> StoreResult<Option<Visitor>> {
@@ -133,7 +91,7 @@ impl VisitorStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(visitor_from_row).transpose()
+        row.as_ref().map(record::visitor).transpose()
     }
 
     // Also counts as seeing the visitor (`last_seen_at` only ever moves forward).
@@ -262,7 +220,7 @@ impl VisitorStore for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        let mut trail = rows.iter().map(activity_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let mut trail = rows.iter().map(record::activity).collect::<StoreResult<Vec<_>>>()?;
         trail.reverse();
         Ok(trail)
     }
@@ -290,16 +248,6 @@ impl VisitorStore for PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        row.as_ref()
-            .map(|row| {
-                Ok(ConsentRecord {
-                    token_hash: token_hash(row, "token_hash")?,
-                    site_id: site_id(row, "site_id")?,
-                    choice: consent_choice(row, "choice")?,
-                    visitor_id: opt_visitor_id(row, "visitor_id")?,
-                    decided_at: timestamp(row, "decided_at")?,
-                })
-            })
-            .transpose()
+        row.as_ref().map(record::consent).transpose()
     }
 }

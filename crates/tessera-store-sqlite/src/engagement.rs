@@ -5,33 +5,17 @@
 //! name the index they hit (`ON CONFLICT (...) WHERE ...`, as in PostgreSQL).
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use tessera_core::{ArticleId, CommentId, PersonId, SiteId, Timestamp};
 use tessera_store::{Actor, Comment, CommentStatus, EngagementStore, NewComment, StoreError, StoreResult, VoteTotals};
+use tessera_store_sql::param::site_param;
+use tessera_store_sql::value::count64;
+use tessera_store_sql::{backend, created, record};
 
-use crate::convert::{
-    article_id, comment_id, comment_status, count64, get, opt_person_id, opt_visitor_id, site_id, site_param, timestamp,
-};
+use crate::SqliteStore;
 use crate::visitors::next_activity_seq;
-use crate::{SqliteStore, backend};
 
 const SELECT_COMMENT: &str = "SELECT id, site_id, article_id, visitor_id, person_id, author_name, body, status, \
                               created_at, moderated_at, moderated_by FROM comments";
-
-fn comment_from_row(row: &SqliteRow) -> StoreResult<Comment> {
-    Ok(Comment {
-        id: comment_id(row, "id")?,
-        site_id: site_id(row, "site_id")?,
-        article_id: article_id(row, "article_id")?,
-        author: Actor { visitor: opt_visitor_id(row, "visitor_id")?, person: opt_person_id(row, "person_id")? },
-        author_name: get(row, "author_name")?,
-        body: get(row, "body")?,
-        status: comment_status(row, "status")?,
-        created_at: timestamp(row, "created_at")?,
-        moderated_at: get::<Option<i64>>(row, "moderated_at")?.map(Timestamp::from_unix),
-        moderated_by: opt_person_id(row, "moderated_by")?,
-    })
-}
 
 impl SqliteStore {
     async fn comments_where(&self, condition: &str, binds: &[Option<i64>]) -> StoreResult<Vec<Comment>> {
@@ -41,7 +25,7 @@ impl SqliteStore {
             query = query.bind(*bind);
         }
         let rows = query.fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter().map(comment_from_row).collect()
+        rows.iter().map(record::comment).collect()
     }
 }
 
@@ -127,13 +111,12 @@ impl EngagementStore for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(VoteTotals { helpful: count64(&row, "helpful")?, not_helpful: count64(&row, "not_helpful")? })
+        record::vote_totals(&row)
     }
 
     // INSERT ... SELECT from the article: no row means it is not on that site
     // (and the transaction, with the `seq` it took, is rolled back).
     async fn add_comment(&self, new: &NewComment, now: Timestamp) -> StoreResult<Comment> {
-        let status = CommentStatus::Pending;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let seq = next_activity_seq(&mut tx).await?;
         let id: Option<i64> = sqlx::query_scalar(
@@ -145,7 +128,7 @@ impl EngagementStore for SqliteStore {
         .bind(new.author.person.map(PersonId::get))
         .bind(&new.author_name)
         .bind(&new.body)
-        .bind(status.as_str())
+        .bind(CommentStatus::Pending.as_str())
         .bind(now.unix())
         .bind(seq)
         .bind(new.article_id.get())
@@ -155,18 +138,7 @@ impl EngagementStore for SqliteStore {
         .map_err(backend)?;
         let id = id.ok_or(StoreError::Conflict("article"))?;
         tx.commit().await.map_err(backend)?;
-        Ok(Comment {
-            id: CommentId::new(id),
-            site_id: new.site_id,
-            article_id: new.article_id,
-            author: new.author,
-            author_name: new.author_name.clone(),
-            body: new.body.clone(),
-            status,
-            created_at: now,
-            moderated_at: None,
-            moderated_by: None,
-        })
+        Ok(created::comment(CommentId::new(id), new, now))
     }
 
     async fn comments(&self, article: ArticleId, viewer: Actor) -> StoreResult<Vec<Comment>> {

@@ -2,21 +2,16 @@
 //! language, and full-text search over the FTS5 table `article_search`, which
 //! this code (not triggers) keeps in step with `article_translations`.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use tessera_core::{ArticleId, CategoryId, Language, PersonId, SiteId, Timestamp};
 use tessera_store::{
     Article, ArticleStatus, Category, CategoryName, KnowledgeBaseStore, SearchHit, StoreError, StoreResult, Translation,
 };
+use tessera_store_sql::param::site_param;
+use tessera_store_sql::{backend, conflict_or_backend, created, record};
 
-use crate::convert::{
-    article_id, article_status, category_id, count64, get, language, opt_category_id, person_id, site_id, site_param,
-    timestamp,
-};
+use crate::SqliteStore;
 use crate::search::reindex;
-use crate::{SqliteStore, backend, conflict_or_backend};
 
 const SELECT_ARTICLE: &str = "SELECT a.id, a.site_id, a.category_id, a.author_id, p.name AS author_name, a.status, \
                               a.created_at, a.updated_at, a.published_at, a.views \
@@ -24,33 +19,6 @@ const SELECT_ARTICLE: &str = "SELECT a.id, a.site_id, a.category_id, a.author_id
 
 const SELECT_TRANSLATION: &str = "SELECT t.article_id, t.language, t.title, t.body_markdown, t.body_html, t.updated_at \
                                   FROM article_translations t";
-
-/// An article row; `translations` are filled in afterwards.
-fn article_from_row(row: &SqliteRow) -> StoreResult<Article> {
-    Ok(Article {
-        id: article_id(row, "id")?,
-        site_id: site_id(row, "site_id")?,
-        category_id: category_id(row, "category_id")?,
-        author_id: person_id(row, "author_id")?,
-        author_name: get(row, "author_name")?,
-        status: article_status(row, "status")?,
-        created_at: timestamp(row, "created_at")?,
-        updated_at: timestamp(row, "updated_at")?,
-        published_at: get::<Option<i64>>(row, "published_at")?.map(Timestamp::from_unix),
-        views: count64(row, "views")?,
-        translations: Vec::new(),
-    })
-}
-
-fn translation_from_row(row: &SqliteRow) -> StoreResult<Translation> {
-    Ok(Translation {
-        language: language(row, "language")?,
-        title: get(row, "title")?,
-        body_markdown: get(row, "body_markdown")?,
-        body_html: get(row, "body_html")?,
-        updated_at: timestamp(row, "updated_at")?,
-    })
-}
 
 #[async_trait]
 impl KnowledgeBaseStore for SqliteStore {
@@ -96,9 +64,7 @@ impl KnowledgeBaseStore for SqliteStore {
                 .map_err(conflict_or_backend("category name language"))?;
         }
         tx.commit().await.map_err(backend)?;
-        let mut names = names.to_vec();
-        names.sort_by(|a, b| a.language.as_str().cmp(b.language.as_str()));
-        Ok(Category { id: CategoryId::new(id), site_id: site, parent_id: parent, position, names })
+        Ok(created::category(CategoryId::new(id), site, parent, position, names))
     }
 
     async fn categories(&self, site: SiteId) -> StoreResult<Vec<Category>> {
@@ -119,27 +85,7 @@ impl KnowledgeBaseStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        let mut names: HashMap<CategoryId, Vec<CategoryName>> = HashMap::new();
-        for row in &name_rows {
-            let name = CategoryName {
-                language: language(row, "language")?,
-                name: get(row, "name")?,
-                description: get(row, "description")?,
-            };
-            names.entry(category_id(row, "category_id")?).or_default().push(name);
-        }
-        rows.iter()
-            .map(|row| {
-                let id = category_id(row, "id")?;
-                Ok(Category {
-                    id,
-                    site_id: site_id(row, "site_id")?,
-                    parent_id: opt_category_id(row, "parent_id")?,
-                    position: get(row, "position")?,
-                    names: names.remove(&id).unwrap_or_default(),
-                })
-            })
-            .collect()
+        record::categories(&rows, &name_rows)
     }
 
     async fn create_article(
@@ -173,13 +119,13 @@ impl KnowledgeBaseStore for SqliteStore {
             .await
             .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
-        let mut article = article_from_row(&row)?;
+        let mut article = record::article(&row)?;
         let rows = sqlx::query(&format!("{SELECT_TRANSLATION} WHERE t.article_id = ? ORDER BY t.language"))
             .bind(id.get())
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        article.translations = rows.iter().map(translation_from_row).collect::<StoreResult<_>>()?;
+        article.translations = rows.iter().map(record::translation).collect::<StoreResult<_>>()?;
         Ok(Some(article))
     }
 
@@ -200,17 +146,7 @@ impl KnowledgeBaseStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        let mut translations: HashMap<ArticleId, Vec<Translation>> = HashMap::new();
-        for row in &translation_rows {
-            translations.entry(article_id(row, "article_id")?).or_default().push(translation_from_row(row)?);
-        }
-        rows.iter()
-            .map(|row| {
-                let mut article = article_from_row(row)?;
-                article.translations = translations.remove(&article.id).unwrap_or_default();
-                Ok(article)
-            })
-            .collect()
+        record::articles(&rows, &translation_rows)
     }
 
     async fn put_translation(&self, article: ArticleId, t: &Translation) -> StoreResult<bool> {

@@ -21,12 +21,15 @@
 //! (votes, comments) and `visitors` (visitors, page views, activity, consent)
 //! for the Help Center; `chat` (conversations, numbered messages, identity
 //! secrets) for the Messenger; `monitor` (visits, page views written in
-//! batches, erasure and merging of visitors) for visitor monitoring. `convert` turns row values back into domain
-//! types.
+//! batches, erasure and merging of visitors) for visitor monitoring.
+//!
+//! The statements are this crate's; turning their rows into records (and
+//! validating what was stored), the values they bind and sqlx's errors as
+//! store errors come from `tessera-store-sql`, shared with the PostgreSQL
+//! backend.
 
 mod audit;
 mod chat;
-mod convert;
 mod engagement;
 mod knowledge_base;
 mod monitor;
@@ -44,6 +47,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tessera_store::StoreError;
+use tessera_store_sql::backend;
 
 /// How long a connection waits for another's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -76,20 +80,6 @@ impl SqliteStore {
     /// (backups with `VACUUM INTO`, health checks).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
-    }
-}
-
-/// Any sqlx failure that is not a broken rule: I/O, locking, bad SQL.
-pub(crate) fn backend(error: sqlx::Error) -> StoreError {
-    StoreError::Backend(Box::new(error))
-}
-
-/// For inserts: a unique violation becomes [`StoreError::Conflict`] with
-/// `what` as its message; anything else is a backend error.
-pub(crate) fn conflict_or_backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |error| match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
-        _ => backend(error),
     }
 }
 

@@ -1,16 +1,15 @@
 //! Visitor monitoring: visits (`monitor_sessions`) and the tag's page views
 //! (`page_events`), written in batches by the ingestion pipeline.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
 use tessera_core::{MonitorSessionId, SiteId, Timestamp, TokenHash, VisitorId};
 use tessera_store::{MonitorSession, MonitorStore, NewMonitorSession, PageEvent, StoreResult, Visitor};
+use tessera_store_sql::param::{site_param, visit_moves};
+use tessera_store_sql::value::count64;
+use tessera_store_sql::{backend, conflict_or_backend, record};
 
-use crate::convert::{count, count64, get, opt_visitor_id, site_id, site_param, timestamp, visitor_id};
-use crate::{SqliteStore, backend, conflict_or_backend};
+use crate::SqliteStore;
 
 const SELECT: &str = "SELECT id, site_id, visitor_id, started_at, last_seen_at, previous_visit_at, visit_number, \
                       current_url, current_title FROM monitor_sessions";
@@ -21,34 +20,6 @@ const SELECT: &str = "SELECT id, site_id, visitor_id, started_at, last_seen_at, 
 /// MiB under load, measured). The last, partial chunk is not cached.
 const EVENTS_PER_INSERT: usize = 256;
 
-fn session_from_row(row: &SqliteRow) -> StoreResult<MonitorSession> {
-    Ok(MonitorSession {
-        id: MonitorSessionId::new(get(row, "id")?),
-        site_id: site_id(row, "site_id")?,
-        visitor_id: visitor_id(row, "visitor_id")?,
-        started_at: timestamp(row, "started_at")?,
-        last_seen_at: timestamp(row, "last_seen_at")?,
-        previous_visit_at: get::<Option<i64>>(row, "previous_visit_at")?.map(Timestamp::from_unix),
-        visit_number: count(row, "visit_number")?,
-        current_url: get(row, "current_url")?,
-        current_title: get(row, "current_title")?,
-    })
-}
-
-fn event_from_row(row: &SqliteRow) -> StoreResult<PageEvent> {
-    Ok(PageEvent {
-        site_id: site_id(row, "site_id")?,
-        visitor_id: opt_visitor_id(row, "visitor_id")?,
-        session_id: get::<Option<i64>>(row, "session_id")?.map(MonitorSessionId::new),
-        tab: get(row, "tab")?,
-        url: get(row, "url")?,
-        title: get(row, "title")?,
-        referrer: get(row, "referrer")?,
-        ip: get(row, "ip")?,
-        at: timestamp(row, "at")?,
-    })
-}
-
 impl SqliteStore {
     async fn sessions_where(&self, condition: &str, binds: &[i64], limit: u32) -> StoreResult<Vec<MonitorSession>> {
         let sql = format!("{SELECT} WHERE {condition} LIMIT ?");
@@ -57,7 +28,7 @@ impl SqliteStore {
             query = query.bind(*b);
         }
         let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(backend)?;
-        rows.iter().map(session_from_row).collect()
+        rows.iter().map(record::monitor_session).collect()
     }
 }
 
@@ -85,7 +56,7 @@ impl MonitorStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        row.as_ref().map(crate::visitors::visitor_from_row).transpose()
+        row.as_ref().map(record::visitor).transpose()
     }
 
     async fn drop_visitor_token(&self, token: &TokenHash) -> StoreResult<bool> {
@@ -104,7 +75,7 @@ impl MonitorStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(session_from_row).transpose()
+        row.as_ref().map(record::monitor_session).transpose()
     }
 
     async fn start_monitor_session(&self, new: &NewMonitorSession<'_>) -> StoreResult<MonitorSession> {
@@ -131,7 +102,7 @@ impl MonitorStore for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(conflict_or_backend("monitor session"))?;
-        session_from_row(&row)
+        record::monitor_session(&row)
     }
 
     async fn record_page_events(&self, events: &[PageEvent]) -> StoreResult<()> {
@@ -157,18 +128,7 @@ impl MonitorStore for SqliteStore {
             let full = chunk.len() == EVENTS_PER_INSERT;
             insert.build().persistent(full).execute(&mut *tx).await.map_err(backend)?;
         }
-        // Each visit moves once, to its latest event in the batch (the later
-        // of equal times: events are in arrival order).
-        let mut latest: HashMap<i64, &PageEvent> = HashMap::new();
-        for e in events {
-            let Some(session) = e.session_id else { continue };
-            let slot = latest.entry(session.get()).or_insert(e);
-            if slot.at <= e.at {
-                *slot = e;
-            }
-        }
-        let mut moves: Vec<(i64, &PageEvent)> = latest.into_iter().collect();
-        moves.sort_unstable_by_key(|(id, _)| *id);
+        let moves = visit_moves(events);
         // Many visits per statement: SQLite's UPDATE ... FROM a VALUES list
         // (its columns are column1, column2, ...).
         for chunk in moves.chunks(EVENTS_PER_INSERT) {
@@ -210,7 +170,7 @@ impl MonitorStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter().map(event_from_row).collect()
+        rows.iter().map(record::page_event).collect()
     }
 
     async fn anonymous_page_events(&self, site: SiteId, since: Timestamp) -> StoreResult<u64> {

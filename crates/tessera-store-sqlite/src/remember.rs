@@ -2,31 +2,15 @@
 //! rotates on every use.
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use tessera_core::{PersonId, Selector, Timestamp, TokenHash};
 use tessera_store::{RememberRecord, RememberStore, StoreResult};
+use tessera_store_sql::param::site_param;
+use tessera_store_sql::{backend, conflict_or_backend, record};
 
-use crate::convert::{get, interface, opt_token_hash, person_id, selector, site_id, site_param, timestamp, token_hash};
-use crate::{SqliteStore, backend, conflict_or_backend};
+use crate::SqliteStore;
 
 const SELECT: &str = "SELECT selector, person_id, site_id, interface, validator_hash, previous_hash, rotated_at, \
                       created_at, expires_at, ip, user_agent FROM remember";
-
-fn series_from_row(row: &SqliteRow) -> StoreResult<RememberRecord> {
-    Ok(RememberRecord {
-        selector: selector(row, "selector")?,
-        person_id: person_id(row, "person_id")?,
-        site_id: site_id(row, "site_id")?,
-        interface: interface(row, "interface")?,
-        validator_hash: token_hash(row, "validator_hash")?,
-        previous_hash: opt_token_hash(row, "previous_hash")?,
-        rotated_at: timestamp(row, "rotated_at")?,
-        created_at: timestamp(row, "created_at")?,
-        expires_at: timestamp(row, "expires_at")?,
-        ip: get(row, "ip")?,
-        user_agent: get(row, "user_agent")?,
-    })
-}
 
 #[async_trait]
 impl RememberStore for SqliteStore {
@@ -59,7 +43,7 @@ impl RememberStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(series_from_row).transpose()
+        row.as_ref().map(record::remember).transpose()
     }
 
     async fn rotate_remember(
@@ -110,7 +94,7 @@ impl RememberStore for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        rows.iter().map(series_from_row).collect()
+        rows.iter().map(record::remember).collect()
     }
 
     async fn purge_remember(&self, now: Timestamp) -> StoreResult<u64> {

@@ -6,9 +6,10 @@
 use sqlx::{Sqlite, Transaction};
 use tessera_core::{ArticleId, Language, SiteId};
 use tessera_store::{SearchHit, StoreResult, Translation};
+use tessera_store_sql::param::site_param;
+use tessera_store_sql::{Columns, backend, record};
 
-use crate::convert::{article_id, get, site_param};
-use crate::{SqliteStore, backend};
+use crate::SqliteStore;
 
 /// The FTS5 query for plain terms: each term a quoted string (so no term can
 /// be an operator, a column filter or a syntax error), the last one a prefix,
@@ -72,15 +73,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                Ok(SearchHit {
-                    article_id: article_id(row, "article_id")?,
-                    title: get(row, "title")?,
-                    snippet: get(row, "snippet")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|row| record::search_hit(row, row.text("snippet")?)).collect()
     }
 }
 

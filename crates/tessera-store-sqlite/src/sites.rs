@@ -1,59 +1,19 @@
 //! Sites (tenants) and their settings. Created at install or by an admin;
 //! never deleted here. Host names live in `site_hosts`, one site per host.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, Transaction};
 use tessera_core::{HostName, SiteId, Timestamp};
 use tessera_store::{MonitoringSettings, Site, SiteSettings, SiteStore, StoreError, StoreResult};
+use tessera_store_sql::param::{host_rows, settings_columns, site_param};
+use tessera_store_sql::{backend, conflict_or_backend, record};
 
-use crate::convert::{
-    consent_mode, count, get, host_name, join_lines, language, languages, origins, site_id, site_param, solution_type,
-    timestamp,
-};
-use crate::{SqliteStore, backend, conflict_or_backend};
+use crate::SqliteStore;
 
 const SELECT: &str = "SELECT s.id, s.name, s.languages, s.default_language, s.embed_origins, s.solution_type, \
                       s.consent_mode, s.registration_open, s.monitor_idle_minutes, s.monitor_retention_days, \
                       s.cookieless_counting, s.full_ip, s.created_at, s.updated_at FROM sites s";
-
-/// A site row; `hosts` are filled in from `site_hosts` afterwards.
-fn site_from_row(row: &SqliteRow) -> StoreResult<Site> {
-    Ok(Site {
-        id: site_id(row, "id")?,
-        settings: SiteSettings {
-            name: get(row, "name")?,
-            hosts: Vec::new(),
-            languages: languages(row, "languages")?,
-            default_language: language(row, "default_language")?,
-            embed_origins: origins(row, "embed_origins")?,
-            solution_type: solution_type(row, "solution_type")?,
-            consent_mode: consent_mode(row, "consent_mode")?,
-            registration_open: get(row, "registration_open")?,
-            monitoring: MonitoringSettings {
-                idle_minutes: count(row, "monitor_idle_minutes")?,
-                retention_days: count(row, "monitor_retention_days")?,
-                cookieless_counting: get(row, "cookieless_counting")?,
-                full_ip: get(row, "full_ip")?,
-            },
-        },
-        created_at: timestamp(row, "created_at")?,
-        updated_at: timestamp(row, "updated_at")?,
-    })
-}
-
-/// The settings as bind values, in the column order of INSERT and UPDATE below.
-fn settings_columns(s: &SiteSettings) -> (String, String, String, &'static str, &'static str) {
-    (
-        join_lines(s.languages.iter().map(|l| l.as_str())),
-        s.default_language.as_str().to_owned(),
-        join_lines(s.embed_origins.iter().map(|o| o.as_str())),
-        s.solution_type.as_str(),
-        s.consent_mode.as_str(),
-    )
-}
 
 /// Writes the monitoring settings (columns kept apart from the INSERT and
 /// UPDATE above so those stay readable).
@@ -76,10 +36,7 @@ async fn write_monitoring(tx: &mut Transaction<'_, Sqlite>, id: SiteId, m: &Moni
 /// Inserts the site's hosts (sorted, without duplicates); a host of another
 /// site is a conflict, which rolls the transaction back when it is dropped.
 async fn insert_hosts(tx: &mut Transaction<'_, Sqlite>, id: SiteId, hosts: &[HostName]) -> StoreResult<()> {
-    let mut hosts: Vec<&str> = hosts.iter().map(HostName::as_str).collect();
-    hosts.sort_unstable();
-    hosts.dedup();
-    for host in hosts {
+    for host in host_rows(hosts) {
         sqlx::query("INSERT INTO site_hosts (host, site_id) VALUES (?, ?)")
             .bind(host)
             .bind(site_param(id))
@@ -105,19 +62,13 @@ impl SqliteStore {
                 .await
                 .map_err(backend)?,
         };
-        let mut hosts: HashMap<SiteId, Vec<HostName>> = HashMap::new();
-        for row in &rows {
-            hosts.entry(site_id(row, "site_id")?).or_default().push(host_name(row, "host")?);
-        }
-        for site in &mut sites {
-            site.settings.hosts = hosts.remove(&site.id).unwrap_or_default();
-        }
+        record::attach_hosts(&mut sites, &rows)?;
         Ok(sites)
     }
 
     async fn one_site(&self, row: Option<SqliteRow>) -> StoreResult<Option<Site>> {
         let Some(row) = row else { return Ok(None) };
-        Ok(self.with_hosts(vec![site_from_row(&row)?]).await?.pop())
+        Ok(self.with_hosts(vec![record::site(&row)?]).await?.pop())
     }
 
     async fn existing_site(&self, id: SiteId, after: &str) -> StoreResult<Site> {
@@ -235,7 +186,7 @@ impl SiteStore for SqliteStore {
 
     async fn sites(&self) -> StoreResult<Vec<Site>> {
         let rows = sqlx::query(&format!("{SELECT} ORDER BY s.id")).fetch_all(&self.pool).await.map_err(backend)?;
-        let sites = rows.iter().map(site_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let sites = rows.iter().map(record::site).collect::<StoreResult<Vec<_>>>()?;
         self.with_hosts(sites).await
     }
 }

@@ -1,20 +1,11 @@
 //! Login throttling: failure counts per key (e.g. site + email, or IP).
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use tessera_core::Timestamp;
 use tessera_store::{StoreResult, ThrottleRecord, ThrottleStore};
+use tessera_store_sql::{backend, record};
 
-use crate::convert::{count, get, timestamp};
-use crate::{SqliteStore, backend};
-
-fn throttle_from_row(row: &SqliteRow) -> StoreResult<ThrottleRecord> {
-    Ok(ThrottleRecord {
-        key: get(row, "key")?,
-        failures: count(row, "failures")?,
-        last_failure_at: timestamp(row, "last_failure_at")?,
-    })
-}
+use crate::SqliteStore;
 
 #[async_trait]
 impl ThrottleStore for SqliteStore {
@@ -24,7 +15,7 @@ impl ThrottleStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.as_ref().map(throttle_from_row).transpose()
+        row.as_ref().map(record::throttle).transpose()
     }
 
     async fn record_failure(&self, key: &str, now: Timestamp, forget_before: Timestamp) -> StoreResult<ThrottleRecord> {
@@ -43,7 +34,7 @@ impl ThrottleStore for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(backend)?;
-        throttle_from_row(&row)
+        record::throttle(&row)
     }
 
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
