@@ -46,6 +46,8 @@ const LEASE: Duration = Duration::from_millis(1_000);
 const ALIVE: Duration = Duration::from_secs(3);
 /// Any single Redis command; past this the call counts as failed.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+/// A kept broadcast is sent again this long after the first replay.
+const REPLAY_AGAIN: Duration = Duration::from_secs(2);
 /// Confirmed broadcasts kept while Redis is unreachable.
 const MAX_PENDING: usize = 10_000;
 
@@ -233,9 +235,22 @@ impl RedisCluster {
             self.publish_frame(&frame).await;
         }
         let waiting: Vec<_> = self.pending.lock().drain(..).collect();
-        for (topic, payload) in waiting {
-            if let Err(e) = self.publish_confirmed(topic, payload).await {
-                tracing::warn!(error = %e, "replaying a kept broadcast failed; kept again");
+        if waiting.is_empty() {
+            return;
+        }
+        // Sent now for the nodes that never lost Redis (their caches were
+        // trusted all along), and once more a moment later for nodes that
+        // reconnect just after this one. (A node that was cut off too has
+        // emptied its cache on reconnecting, so it needs neither.)
+        for round in 0..2 {
+            if round == 1 {
+                tokio::time::sleep(REPLAY_AGAIN).await;
+            }
+            for (topic, payload) in &waiting {
+                if let Err(e) = self.publish_confirmed(*topic, payload.clone()).await {
+                    tracing::warn!(error = %e, "replaying a kept broadcast failed; kept again");
+                    return;
+                }
             }
         }
     }

@@ -142,6 +142,9 @@ async fn without_redis_no_cache_is_trusted_and_a_kept_revocation_goes_out_when_i
 
     redis.restart();
     trusted(&[&a, &b]).await;
+    // b emptied its cache when its link changed, and also gets the kept
+    // revocation: sent at a's reconnect and again shortly after, for nodes
+    // that reconnect after a does (as b may here).
     eventually("the kept revocation arrives", || got.lock().contains(&vec![9; 32])).await;
     assert!(links.load(Ordering::SeqCst) >= 2, "b was told the link went down and came back");
     assert!(a.errors() > 0, "failed calls are counted for /metrics");
