@@ -257,6 +257,18 @@ ours_pids() {
 # CPU 0's time in processes, in interrupts (mostly softirq: loopback TCP for
 # packets our servers send, not charged to any process) and stolen by the host.
 cpu0() { awk -v c="cpu$SERVER_CPU" '$1 == c {print $2+$3+$4, $7+$8, $9}' /proc/stat; } # -> procs softirq steal
+# CPU ticks of the sqlite node's SQLite threads (sqlx runs each connection on
+# a thread of its own): the store's share of the server's CPU.
+sqlite_ticks() {
+  local t stat comm f sum=0
+  for t in /proc/"$SQLITE_PID"/task/*; do
+    { read -r comm <"$t/comm" && read -r stat <"$t/stat"; } 2>/dev/null || continue
+    [[ $comm == sqlx-sqlite* ]] || continue
+    read -r -a f <<<"${stat##*) }"
+    sum=$((sum + f[11] + f[12]))
+  done
+  echo "$sum"
+}
 # TCP connections opened (machine-wide): nginx opening upstream connections shows here.
 tcp_opens() { awk '$1 == "Tcp:" && $2 ~ /^[0-9]/ {print $6}' /proc/net/snmp; }
 declare -A T0=()
@@ -272,7 +284,7 @@ PROXY_ON="" REDIS_GROUP="" PG_ON="" REDIS_STATS_PORT=""
 wrk_hook() {
   if [[ $1 == begin ]]; then
     C0=${REDIS_STATS_PORT:+$(redis_cmds "$REDIS_STATS_PORT")}
-    O0=$(tcp_opens); read -r B0 I0 S0 < <(cpu0); snap_all
+    O0=$(tcp_opens); Q0=$(sqlite_ticks); read -r B0 I0 S0 < <(cpu0); H0=$(date +%s.%N); snap_all
   else
     # shellcheck disable=SC2046,SC2086  # lists of PIDs
     {
@@ -281,13 +293,14 @@ wrk_hook() {
       D_PG=0; [[ -z $PG_ON ]] || D_PG=$(group_delta $(pg_pids))
       D_OURS=$(group_delta $(ours_pids))
     }
-    read -r B1 I1 S1 < <(cpu0)
+    read -r B1 I1 S1 < <(cpu0); H1=$(date +%s.%N); D_SQLITE=$(($(sqlite_ticks) - Q0))
     D_OTHERS=$((B1 - B0 - D_OURS)); D_SOFTIRQ=$((I1 - I0)); D_STEAL=$((S1 - S0)); D_OPENS=$(($(tcp_opens) - O0))
     CMDS=-; [[ -z $REDIS_STATS_PORT ]] || CMDS=$(( $(redis_cmds "$REDIS_STATS_PORT") - C0 ))
   fi
 }
 us() { awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN{ if (n>0) printf "%.1f", t/hz/n*1e6; else print "n/a"}'; }
-pct() { awk -v t="$1" -v w="$WALL" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f%%", t/hz/w*100}'; }
+# % of CPU 0 over the hook's window (cpu0 read to cpu0 read), for others and steal.
+pct() { awk -v t="$1" -v s="$H0" -v e="$H1" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f%%", t/hz/(e-s)*100}'; }
 
 set_mode() { # mode: the groups counted for it, and the base URL
   PROXY_ON="" REDIS_GROUP="" PG_ON="" REDIS_STATS_PORT=""
@@ -303,7 +316,7 @@ set_mode() { # mode: the groups counted for it, and the base URL
 }
 
 # One wrk run; appends a table row to ROWS and records the figures under KEY.
-declare -A RPS=() TOTAL_US=() SRV_US=() PROXY_US=() REDIS_US=() PG_US=() IRQ_US=()
+declare -A RPS=() TOTAL_US=() SRV_US=() PROXY_US=() REDIS_US=() PG_US=() IRQ_US=() SQLITE_US=()
 ROWS=()
 measure() { # key mode label path cookiefile [ratio-base-key] [direct-base-key]
   local key=$1 mode=$2 label=$3 path=$4 cookies=$5 rbase=${6:-} dbase=${7:-} rps p50 p99 bad n r total
@@ -315,10 +328,12 @@ measure() { # key mode label path cookiefile [ratio-base-key] [direct-base-key]
   RPS[$key]=$rps TOTAL_US[$key]=$(us "$total" "$n") SRV_US[$key]=$(us "$SRV_TICKS" "$n")
   PROXY_US[$key]=$(us "$D_PROXY" "$n") REDIS_US[$key]=$(us "$D_REDIS" "$n") PG_US[$key]=$(us "$D_PG" "$n")
   IRQ_US[$key]=$(us "$D_SOFTIRQ" "$n")
+  local srv=${SRV_US[$key]}
+  if [[ $mode == sqlite ]]; then SQLITE_US[$key]=$(us "$D_SQLITE" "$n"); srv="$srv (SQLite ${SQLITE_US[$key]})"; fi
   r=1.000; [[ -z $rbase ]] || r=$(ratio "$rps" "${RPS[$rbase]}")
   [[ -z $dbase ]] || r="$r ($(ratio "$rps" "${RPS[$dbase]}") vs direct)"
   local cmds=-; [[ $CMDS == - ]] || cmds=$(awk -v c="$CMDS" -v n="$n" 'BEGIN{printf "%.2f", c/n}')
-  ROWS+=("| $label | $rps | $p50 | $p99 | $r | $SRV_CPU | ${SRV_US[$key]} | ${PROXY_US[$key]} | ${REDIS_US[$key]} | ${PG_US[$key]} | ${IRQ_US[$key]} | **${TOTAL_US[$key]}** | $cmds | $D_OPENS | $(pct "$D_OTHERS") / $(pct "$D_STEAL") | $bad |")
+  ROWS+=("| $label | $rps | $p50 | $p99 | $r | $SRV_CPU | $srv | ${PROXY_US[$key]} | ${REDIS_US[$key]} | ${PG_US[$key]} | ${IRQ_US[$key]} | **${TOTAL_US[$key]}** | $cmds | $D_OPENS | $(pct "$D_OTHERS") / $(pct "$D_STEAL") | $bad |")
   [[ $bad == 0 ]] || echo "$key: $bad non-2xx responses" >&2
   echo "$key: $rps req/s, ${TOTAL_US[$key]} µs CPU/request (load $(loadavg))" >&2
 }
@@ -359,7 +374,7 @@ ROWS=()
   echo
   echo "wrk -t1 -c$CONNS -d$DUR, $NSESS sessions per mode (real logins); server side (nodes, nginx with $NGINX_WORKERS workers, Redis, PostgreSQL, peers) on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU."
   echo "Load average at start: $LOAD_START. \`ratio to bare\`: req/s over the same server's bare route in the same round (nginx: /healthz through nginx; in brackets, over node1's /healthz direct)."
-  echo "CPU µs/req = CPU seconds of the group during the run / requests answered; \`softirq\`: CPU $SERVER_CPU's interrupt time (loopback TCP for the packets our servers send); \`total\` = all of them."
+  echo "CPU µs/req = CPU seconds of the group during the run / requests answered (sqlite: in brackets, the part on SQLite's threads: reads on a cache miss, the batched \"last seen\" writes); \`softirq\`: CPU $SERVER_CPU's interrupt time (loopback TCP for the packets our servers send); \`total\` = all of them."
   echo "\`TCP connects\`: connections opened on the machine during the run (wrk opens $CONNS; more means nginx opened upstream connections)."
   echo "\`others\`: CPU $SERVER_CPU time in processes not ours (the VM is shared); \`steal\`: taken by the hypervisor. Both as % of the run's wall time."
 } | tee "$OUT"
@@ -484,7 +499,9 @@ sum_row() { # label session-prefix bare-prefix [direct-bare-prefix]
     extra=" $(for r in $(seq 1 "$ROUNDS"); do ratio "${RPS[$2-$r]}" "${RPS[$4-$r]}"; echo; done | median) vs direct bare;"
     extra+=" the proxy hop (bare via nginx − bare direct): $(awk -v a="$tb" -v b="$(med "$4" TOTAL_US)" 'BEGIN{printf "%+.1f", a-b}') µs"
   fi
-  echo "| $1 | $rs | $(awk -v a="$tb" -v b="$ts" 'BEGIN{printf "%.3f", a/b}') |$extra | $tb | $ts | $(awk -v a="$ts" -v b="$tb" 'BEGIN{printf "%+.1f", a-b}') | $(med "$2" SRV_US) | $(med "$2" PROXY_US) | $(med "$2" REDIS_US) | $(med "$2" PG_US) | $(med "$2" IRQ_US) |"
+  local srv; srv=$(med "$2" SRV_US)
+  [[ $2 != sqlite-* ]] || srv="$srv (SQLite threads $(med "$2" SQLITE_US); bare $(med "$3" SQLITE_US))"
+  echo "| $1 | $rs | $(awk -v a="$tb" -v b="$ts" 'BEGIN{printf "%.3f", a/b}') |$extra | $tb | $ts | $(awk -v a="$ts" -v b="$tb" 'BEGIN{printf "%+.1f", a-b}') | $srv | $(med "$2" PROXY_US) | $(med "$2" REDIS_US) | $(med "$2" PG_US) | $(med "$2" IRQ_US) |"
 }
 PG_RATIO=$(ratio_list pg-session pg-bare | median)
 {
