@@ -373,6 +373,8 @@ ROWS=()
   echo "### bench/cluster.sh: $BUILT, $(date -u +%F' '%H:%M' UTC')"
   echo
   echo "wrk -t1 -c$CONNS -d$DUR, $NSESS sessions per mode (real logins); server side (nodes, nginx with $NGINX_WORKERS workers, Redis, PostgreSQL, peers) on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU."
+  overrides=$(env | grep '^TESSERA_' | grep -v -e '^TESSERA_PASSWORD__' -e '^TESSERA_SERVER__LOG=' -e '^TESSERA_CI_' -e '^TESSERA_TEST_' | sort | tr '\n' ' ' || true)
+  echo "Settings from the environment: ${overrides:-none} (plus the cheap Argon2 for the logins and log level warn)."
   echo "Load average at start: $LOAD_START. \`ratio to bare\`: req/s over the same server's bare route in the same round (nginx: /healthz through nginx; in brackets, over node1's /healthz direct)."
   echo "CPU µs/req = CPU seconds of the group during the run / requests answered (sqlite: in brackets, the part on SQLite's threads: reads on a cache miss, the batched \"last seen\" writes); \`softirq\`: CPU $SERVER_CPU's interrupt time (loopback TCP for the packets our servers send); \`total\` = all of them."
   echo "\`TCP connects\`: connections opened on the machine during the run (wrk opens $CONNS; more means nginx opened upstream connections)."
