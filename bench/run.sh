@@ -28,9 +28,9 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 PEERS=${PEERS:-$ROOT/../shared/bench/peers}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
-for tool in wrk curl python3 taskset; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wrk curl python3 util-linux)" >&2; exit 1; }
-done
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+need_tools wrk curl python3 taskset
 rm -rf "$WORK/data" "$WORK/results"; mkdir -p "$WORK/results"
 RES=$WORK/results
 
@@ -42,58 +42,29 @@ SERVER_PID=""
 cleanup() { [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; true; }
 trap cleanup EXIT INT TERM
 
-# Cheap Argon2 only so that creating 10,000 sessions by real logins takes
-# seconds; hashing is not on the measured path.
-export TESSERA_PASSWORD__ARGON2_MEMORY_KIB=256 TESSERA_PASSWORD__ARGON2_ITERATIONS=1
-export TESSERA_SERVER__LOG=warn
+bench_env
 EMAIL=bench@example.com PASSWORD=bench-password-123
 echo "$PASSWORD" | "$BIN" user add --data "$WORK/data" --email "$EMAIL" --role user --password-stdin >&2
 
 taskset -c "$SERVER_CPU" "$BIN" serve --data "$WORK/data" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
+wait_http "http://127.0.0.1:$PORT/healthz" "$SERVER_PID"
 BASE=http://127.0.0.1:$PORT
 
 echo "== creating $NSESS sessions by logging in" >&2
-taskset -c "$CLIENT_CPU" python3 bench/make_sessions.py "$BASE" "$EMAIL" "$PASSWORD" "$NSESS" "$RES/cookies.txt"
+make_sessions "$BASE" "$EMAIL" "$PASSWORD" "$NSESS" "$RES/cookies.txt"
 head -n1 "$RES/cookies.txt" >"$RES/cookie1.txt"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $(head -n1 "$RES/cookies.txt")" "$BASE/api/session")
-[[ $code == 200 ]] || { echo "a fresh session cookie gave $code" >&2; exit 1; }
-forged="__Host-ts_portal=$(python3 -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))')"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $forged" "$BASE/api/session")
-[[ $code == 401 ]] || { echo "a forged session cookie gave $code, expected 401" >&2; exit 1; }
 
-CLK_TCK=$(getconf CLK_TCK)
-server_ticks() { awk '{print $14+$15}' "/proc/$SERVER_PID/stat"; }
-run_wrk() { # label path cookiefile; sets SRV_CPU (% of a core) and SRV_TICKS (server CPU ticks used)
-  local out="$RES/$1.txt" t0 t1 s
-  t0=$(server_ticks); s=$(date +%s.%N)
-  COOKIE_FILE=$3 BENCH_PATH=$2 taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"$DUR" --latency -s bench/rotate.lua "$BASE$2" >"$out" 2>&1
-  t1=$(server_ticks)
-  SRV_TICKS=$((t1 - t0))
-  SRV_CPU=$(awk -v a="$t0" -v b="$t1" -v s="$s" -v e="$(date +%s.%N)" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f%%", (b-a)/hz/(e-s)*100}')
-}
-# Server CPU microseconds per request: less sensitive than req/s to a noisy neighbour on the VM.
-cpu_us() { # ticks rps
-  awk -v t="$1" -v r="$2" -v d="${DUR%s}" -v hz="$CLK_TCK" 'BEGIN{ if (r>0) printf "%.2f", t/hz/(r*d)*1e6; else print "n/a"}'
-}
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-parse_wrk() { # -> "rps p50 p99 non2xx"
-  awk '/^Requests\/sec:/ {rps=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2}
-       /Non-2xx or 3xx responses:/ {bad=$NF}
-       END {printf "%s %s %s %s\n", rps, p50, p99, (bad==""?0:bad)}' "$1"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.3f", a/b; else print "n/a"}'; }
 
 # Bare and session runs alternate, so drift on the machine hits both alike;
 # the summary is the median over rounds.
 rows=(); ratios=(); cpu_ratios=()
 for round in $(seq 1 "$ROUNDS"); do
   run_wrk "bare-$round" /healthz "$RES/cookies.txt"; bare_cpu=$SRV_CPU
-  read -r bare_rps bare_p50 bare_p99 bare_bad < <(parse_wrk "$RES/bare-$round.txt")
+  read -r bare_rps bare_p50 bare_p99 bare_bad _ < <(parse_wrk "$RES/bare-$round.txt")
   bare_us=$(cpu_us "$SRV_TICKS" "$bare_rps")
   run_wrk "session-$round" /api/session "$RES/cookies.txt"; sess_cpu=$SRV_CPU
-  read -r rps p50 p99 bad < <(parse_wrk "$RES/session-$round.txt")
+  read -r rps p50 p99 bad _ < <(parse_wrk "$RES/session-$round.txt")
   sess_us=$(cpu_us "$SRV_TICKS" "$rps")
   [[ $bad == 0 && $bare_bad == 0 ]] || { echo "round $round: non-2xx responses (bare $bare_bad, session $bad)" >&2; exit 1; }
   rows+=("| $round | bare GET /healthz | $bare_rps | $bare_p50 | $bare_p99 | 1.000 | $bare_cpu | $bare_us |")
