@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::Request;
 use http::header;
 use serde::{Deserialize, Serialize};
 use tessera_cluster::Topic;
@@ -84,18 +82,16 @@ pub(crate) fn join(state: &AppState) {
     });
 }
 
-/// Cluster mode: names this node in `__Host-ts_node` unless the request
-/// already carried exactly that name (so a failover updates it at once).
-pub(crate) async fn node_cookie(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(node) = state.core().cluster().node() else { return next.run(request).await };
+/// Cluster mode: the `__Host-ts_node` cookie naming this node, unless the
+/// request already carried exactly that name (so a failover updates it at
+/// once). Called by the security-headers middleware rather than being a
+/// layer of its own: a `from_fn` layer costs every request a boxed service.
+pub(crate) fn node_cookie_for(state: &AppState, request: &Request) -> Option<cookie::Cookie<'static>> {
+    let node = state.core().cluster().node()?;
     let registry = state.registry();
     let name = registry.name(CookieId::Node);
     let headers = request.headers().get_all(header::COOKIE);
     let current_is_me = tessera_cookies::find_cookie(headers.iter().map(|v| v.as_bytes()), name)
         .is_some_and(|v| v == node.as_str().as_bytes());
-    let mut response = next.run(request).await;
-    if !current_is_me {
-        crate::setcookie::append_unless_set(&mut response, registry.set(CookieId::Node, node.to_string()));
-    }
-    response
+    (!current_is_me).then(|| registry.set(CookieId::Node, node.to_string()))
 }

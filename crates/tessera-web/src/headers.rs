@@ -1,4 +1,4 @@
-//! Security headers on every response.
+//! Security headers on every response (and, in cluster mode, the node cookie).
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -11,7 +11,11 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-ac
                    frame-ancestors 'none'; base-uri 'none'";
 
 pub(crate) async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let node_cookie = crate::cluster::node_cookie_for(&state, &req);
     let mut res = next.run(req).await;
+    if let Some(cookie) = node_cookie {
+        crate::setcookie::append_unless_set(&mut res, cookie);
+    }
     let h = res.headers_mut();
     // A handler that sets its own policy (the Messenger frame, which the
     // site's embedding origins may frame) keeps it; everything else is

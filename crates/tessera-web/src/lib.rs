@@ -223,8 +223,7 @@ fn interface<I: Iface>(state: &AppState, routes: Router<AppState>) -> Router<App
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    let in_cluster = state.core().cluster().node().is_some();
-    let router = Router::new()
+    Router::new()
         .merge(interface::<Portal>(&state, pages::portal_routes()))
         .nest("/agent", interface::<Agent>(&state, pages::agent_routes()))
         .nest("/admin", interface::<Admin>(&state, pages::admin_routes()))
@@ -241,9 +240,6 @@ pub fn app(state: AppState) -> Router {
         // Outside every interface and the metrics: see `ops`.
         .merge(ops::routes())
         .fallback_service(metrics::not_found(&state))
-        .layer(from_fn_with_state(state.clone(), headers::security_headers));
-    // One node has no node cookie, and pays nothing for it.
-    let router =
-        if in_cluster { router.layer(from_fn_with_state(state.clone(), cluster::node_cookie)) } else { router };
-    router.with_state(state)
+        .layer(from_fn_with_state(state.clone(), headers::security_headers))
+        .with_state(state)
 }
