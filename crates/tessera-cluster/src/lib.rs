@@ -45,20 +45,6 @@ pub enum Topic {
 
 impl Topic {
     pub const ALL: [Topic; 5] = [Topic::Sessions, Topic::Chat, Topic::Invites, Topic::Visits, Topic::Presence];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Topic::Sessions => "sessions",
-            Topic::Chat => "chat",
-            Topic::Invites => "invites",
-            Topic::Visits => "visits",
-            Topic::Presence => "presence",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Topic> {
-        Topic::ALL.into_iter().find(|t| t.name() == name)
-    }
 }
 
 /// The state of this node's link to its peers.

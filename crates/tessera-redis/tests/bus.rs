@@ -240,3 +240,40 @@ mod sessions {
         assert!(one.validate(Interface::Agent, cookie.as_bytes()).await.expect("ok").is_none());
     }
 }
+
+/// The Messenger's hub and presence on two nodes over one store.
+mod chat {
+    use super::*;
+    use tessera_chat::{Chat, ChatEvent};
+    use tessera_core::{Clock, PersonId, SiteId, SystemClock};
+    use tessera_store::{Author, ChatOwner, Store};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_message_and_an_agent_on_one_node_are_seen_on_the_other() {
+        let Some(redis) = Redis::start() else { return };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store: Arc<dyn Store> =
+            Arc::new(tessera_store_sqlite::SqliteStore::open(&dir.path().join("t.db")).await.expect("store"));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        store.ensure_site(SiteId::DEFAULT, "Default", clock.now()).await.expect("site");
+        let (a_bus, b_bus) = (node(&redis, "a"), node(&redis, "b"));
+        trusted(&[&a_bus, &b_bus]).await;
+        let a = Chat::in_cluster(store.clone(), clock.clone(), a_bus);
+        let b = Chat::in_cluster(store.clone(), clock.clone(), b_bus);
+
+        // The visitor's socket follows the conversation on b; the message is posted on a.
+        let owner = ChatOwner { visitor: None, verified_user: Some("user-1".into()) };
+        let conversation = a.start(SiteId::DEFAULT, owner, "Vi", "").await.expect("started");
+        let mut on_b = b.hub().subscribe(conversation.id);
+        a.post(&conversation, Author::Visitor, "hello from a", None).await.expect("posted");
+        let event = tokio::time::timeout(Duration::from_secs(5), on_b.recv()).await.expect("in time");
+        assert_eq!(event.ok(), Some(ChatEvent::Changed), "b is told to read the store");
+
+        // An agent's console on a makes agents available on b, until it closes.
+        assert!(!b.presence().available(SiteId::DEFAULT));
+        let console = a.presence().connect(SiteId::DEFAULT, PersonId::new(1));
+        eventually("b sees the agent on a", || b.presence().available(SiteId::DEFAULT)).await;
+        drop(console);
+        eventually("and sees it leave", || !b.presence().available(SiteId::DEFAULT)).await;
+    }
+}
